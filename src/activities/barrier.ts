@@ -1,0 +1,67 @@
+// Exactly-once effects for at-least-once activities (the sub-transaction barrier of DTM, on MySQL/MariaDB).
+//
+// Each branch of a flow (flow id + branch id, both assigned by the workflow and stable across retries and replays)
+// writes one row per operation into `barriers`, unique on (flow_id, branch_id, op), inside the same local transaction
+// as its business write:
+//   1. a compensation/cancel first inserts the row of the operation it undoes (INSERT IGNORE); if that insert took,
+//      the forward operation never committed: record it and do nothing (null compensation);
+//   2. every operation inserts its own row; if that was a no-op the operation already ran (duplicate) or, for a
+//      forward operation, its compensation ran first and left the row (hanging): do nothing and say which;
+//   3. otherwise run the business write; an error rolls back the barrier rows together with it.
+// A concurrent try and cancel serialize on the unique key: the second INSERT waits for the first transaction.
+//
+// Growth: at most two rows per branch operation. Rows are only needed while their flow can still run, so the retention
+// job (src/jobs/retention.ts) deletes rows older than BARRIER_RETENTION_DAYS, far beyond any flow's lifetime.
+import { Transaction, type Sequelize } from 'sequelize';
+import { deleteInBatches, exec, select } from '../db/sql';
+
+export type ForwardOp = 'action' | 'try' | 'confirm';
+export type UndoOp = 'compensate' | 'cancel';
+export type BarrierOp = ForwardOp | UndoOp;
+
+const undoes: Record<UndoOp, ForwardOp> = { compensate: 'action', cancel: 'try' };
+
+export interface BranchRef {
+  flowId: string;
+  branchId: string;
+}
+
+export type BarrierOutcome = 'applied' | 'duplicate' | 'null-compensation' | 'hanging';
+
+export type BarrierResult<T> = { outcome: 'applied'; value: T } | { outcome: Exclude<BarrierOutcome, 'applied'> };
+
+/** Runs `write` at most once per (flow, branch, op), in one transaction with the barrier rows. */
+export async function withBarrier<T>(
+  db: Sequelize,
+  ref: BranchRef,
+  op: BarrierOp,
+  write: (t: Transaction) => Promise<T>,
+): Promise<BarrierResult<T>> {
+  return db.transaction({ isolationLevel: Transaction.ISOLATION_LEVELS.READ_COMMITTED }, async (t) => {
+    const origin = op in undoes ? undoes[op as UndoOp] : undefined;
+    const originInserted = origin ? await insertBarrier(db, t, ref, origin, op) : false;
+    const ownInserted = await insertBarrier(db, t, ref, op, op);
+    if (!ownInserted) {
+      const writer = await barrierWriter(db, t, ref, op);
+      return { outcome: writer === op ? 'duplicate' : 'hanging' };
+    }
+    if (originInserted) return { outcome: 'null-compensation' };
+    return { outcome: 'applied', value: await write(t) };
+  });
+}
+
+async function insertBarrier(db: Sequelize, t: Transaction, ref: BranchRef, op: BarrierOp, reason: BarrierOp) {
+  const sql = 'INSERT IGNORE INTO barriers (flow_id, branch_id, op, reason, created_at) VALUES (?, ?, ?, ?, NOW(3))';
+  return (await exec(db, sql, [ref.flowId, ref.branchId, op, reason], t)) === 1;
+}
+
+async function barrierWriter(db: Sequelize, t: Transaction, ref: BranchRef, op: BarrierOp) {
+  const sql = 'SELECT reason FROM barriers WHERE flow_id = ? AND branch_id = ? AND op = ? LOCK IN SHARE MODE';
+  const rows = await select<{ reason: string }>(db, sql, [ref.flowId, ref.branchId, op], t);
+  return rows[0]?.reason;
+}
+
+/** Deletes barrier rows older than `olderThan` (the retention job). */
+export function purgeBarriers(db: Sequelize, olderThan: Date): Promise<number> {
+  return deleteInBatches(db, 'barriers', 'created_at < ?', [olderThan]);
+}

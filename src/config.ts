@@ -1,0 +1,143 @@
+// The only module that reads process.env. Every setting is validated here once, with a readable message on failure,
+// and the rest of the code receives a typed, frozen Config.
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max).default(def);
+const list = z
+  .string()
+  .default('')
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  );
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  API_HOST: z.string().default('127.0.0.1'),
+  API_PORT: int(3000, 0, 65535),
+  API_KEYS: list,
+  RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(200),
+  RATE_LIMIT_BURST: int(400, 1),
+  BODY_LIMIT_BYTES: int(64 * 1024, 1024),
+  REQUEST_TIMEOUT_MS: int(35_000, 1000),
+  SHUTDOWN_GRACE_MS: int(15_000, 0),
+
+  TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().default('sagaflow'),
+  TEMPORAL_API_KEY: z.string().optional(),
+  TEMPORAL_TLS: bool.optional(),
+  TEMPORAL_TLS_CERT_PATH: z.string().optional(),
+  TEMPORAL_TLS_KEY_PATH: z.string().optional(),
+  TEMPORAL_TLS_CA_PATH: z.string().optional(),
+  TEMPORAL_TLS_SERVER_NAME: z.string().optional(),
+
+  WORKER_MAX_CONCURRENT_ACTIVITIES: int(100, 1),
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: int(40, 1),
+  WORKER_MAX_CACHED_WORKFLOWS: int(1000, 0),
+  WORKER_SHUTDOWN_GRACE_MS: int(20_000, 0),
+
+  DATABASE_URL: z.string().url().default('mysql://sagaflow:sagaflow@127.0.0.1:3307/sagaflow'),
+  DB_POOL_MAX: int(20, 1),
+  DB_POOL_MIN: int(0, 0),
+  DB_POOL_ACQUIRE_MS: int(30_000, 100),
+  DB_POOL_IDLE_MS: int(10_000, 100),
+  DB_POOL_EVICT_MS: int(1_000, 100),
+
+  IDEMPOTENCY_RETENTION_HOURS: z.coerce.number().positive().default(24),
+  BARRIER_RETENTION_DAYS: z.coerce.number().positive().default(7),
+  RETENTION_JOB_INTERVAL_MS: int(10 * 60_000, 1000),
+
+  STEP_START_TO_CLOSE_MS: int(10_000, 100),
+  STEP_SCHEDULE_TO_CLOSE_MS: int(120_000, 100),
+  COMPENSATION_STUCK_AFTER_MS: int(5 * 60_000, 100),
+  APPROVAL_THRESHOLD: int(1_000_000, 0),
+  APPROVAL_TIMEOUT_MS: int(24 * 3600_000, 100),
+  POINTS_PER_MINOR_UNITS: int(100, 1),
+  MERCHANT_ACCOUNT_ID: z.string().default('merchant'),
+});
+
+export type Env = z.input<typeof schema>;
+
+function toConfig(e: z.output<typeof schema>) {
+  const tlsWanted = e.TEMPORAL_TLS ?? Boolean(e.TEMPORAL_TLS_CERT_PATH || e.TEMPORAL_API_KEY);
+  return {
+    env: e.NODE_ENV,
+    logLevel: e.LOG_LEVEL,
+    api: {
+      host: e.API_HOST,
+      port: e.API_PORT,
+      keys: e.API_KEYS,
+      rateLimit: { perSecond: e.RATE_LIMIT_PER_SECOND, burst: e.RATE_LIMIT_BURST },
+      bodyLimitBytes: e.BODY_LIMIT_BYTES,
+      requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+      shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    },
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      apiKey: e.TEMPORAL_API_KEY,
+      tls: tlsWanted
+        ? {
+            certPath: e.TEMPORAL_TLS_CERT_PATH,
+            keyPath: e.TEMPORAL_TLS_KEY_PATH,
+            caPath: e.TEMPORAL_TLS_CA_PATH,
+            serverName: e.TEMPORAL_TLS_SERVER_NAME,
+          }
+        : undefined,
+    },
+    worker: {
+      maxConcurrentActivities: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
+      maxConcurrentWorkflowTasks: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+      maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
+      shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_MS,
+    },
+    db: {
+      url: e.DATABASE_URL,
+      pool: { max: e.DB_POOL_MAX, min: e.DB_POOL_MIN, acquire: e.DB_POOL_ACQUIRE_MS, idle: e.DB_POOL_IDLE_MS, evict: e.DB_POOL_EVICT_MS },
+    },
+    retention: {
+      idempotencyHours: e.IDEMPOTENCY_RETENTION_HOURS,
+      barrierDays: e.BARRIER_RETENTION_DAYS,
+      intervalMs: e.RETENTION_JOB_INTERVAL_MS,
+    },
+    flows: {
+      stepStartToCloseMs: e.STEP_START_TO_CLOSE_MS,
+      stepScheduleToCloseMs: e.STEP_SCHEDULE_TO_CLOSE_MS,
+      compensationStuckAfterMs: e.COMPENSATION_STUCK_AFTER_MS,
+      approvalThreshold: e.APPROVAL_THRESHOLD,
+      approvalTimeoutMs: e.APPROVAL_TIMEOUT_MS,
+      pointsPerMinorUnits: e.POINTS_PER_MINOR_UNITS,
+      merchantAccountId: e.MERCHANT_ACCOUNT_ID,
+    },
+  } as const;
+}
+
+export type Config = ReturnType<typeof toConfig>;
+
+export class ConfigError extends Error {}
+
+/** Parses an environment (process.env by default). Throws ConfigError listing every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  return Object.freeze(toConfig(parsed.data));
+}
+
+/** The API's own start-up rule: production never runs open. */
+export function assertApiConfig(config: Config): void {
+  if (config.env === 'production' && config.api.keys.length === 0) {
+    throw new ConfigError('invalid configuration:\n  API_KEYS: production mode requires at least one API key');
+  }
+}

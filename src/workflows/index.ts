@@ -1,0 +1,3 @@
+// Every workflow the worker runs (the worker's bundle entry point).
+export { transferMoney } from './transfer';
+export { checkoutOrder } from './checkout';

@@ -1,0 +1,100 @@
+// The saga helper: a compensation stack that is correct where the usual examples are not.
+// - A step's compensation is registered *before* the step runs: a step that committed and then timed out is undone
+//   (the barrier turns "undo something that never happened" into a no-op).
+// - Parallel groups register every branch's compensation first, then run the branches concurrently.
+// - compensate() runs the stack in reverse (groups concurrently) inside a non-cancellable scope, so it also runs after
+//   the workflow is cancelled, and each compensation is retried until it succeeds (see retry.ts); nothing is swallowed.
+import { CancellationScope } from '@temporalio/workflow';
+import { Progress } from './progress';
+import { untilDone, type UntilDoneOptions } from './retry';
+
+export interface SagaStep<T = unknown> {
+  name: string;
+  run: () => Promise<T>;
+  /** The inverse of `run`; omitted for steps with nothing to undo. */
+  compensate?: () => Promise<unknown>;
+}
+
+interface Compensation {
+  name: string;
+  fn: () => Promise<unknown>;
+}
+
+export class Saga {
+  private readonly stack: Compensation[][] = [];
+
+  constructor(
+    readonly progress: Progress,
+    private readonly undoOptions: UntilDoneOptions,
+  ) {}
+
+  /** Runs one step after registering its compensation. */
+  async step<T>(name: string, run: () => Promise<T>, compensate?: () => Promise<unknown>): Promise<T> {
+    const [value] = await this.parallel([{ name, run, compensate }]);
+    return value as T;
+  }
+
+  /**
+   * Runs steps concurrently, each with its compensation registered first. Waits for every branch to settle, then
+   * rethrows the first failure, so that compensation starts only when no branch is still in flight.
+   */
+  async parallel<T>(steps: SagaStep<T>[]): Promise<T[]> {
+    const group: Compensation[] = [];
+    for (const s of steps) {
+      this.progress.step(s.name);
+      if (s.compensate) group.push({ name: s.name, fn: s.compensate });
+    }
+    if (group.length) this.stack.push(group);
+    const settled = await Promise.allSettled(steps.map((s) => this.track(s)));
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    return settled.map((r) => (r as PromiseFulfilledResult<T>).value);
+  }
+
+  private async track<T>(s: SagaStep<T>): Promise<T> {
+    this.progress.mark(s.name, 'running');
+    try {
+      const value = await s.run();
+      this.progress.mark(s.name, 'done');
+      return value;
+    } catch (err) {
+      this.progress.mark(s.name, 'failed', err);
+      throw err;
+    }
+  }
+
+  /** True when some compensation is registered (some step may have taken effect). */
+  get hasCompensations(): boolean {
+    return this.stack.length > 0;
+  }
+
+  /** Undoes every registered step, newest group first. Never gives up; safe to call after cancellation. */
+  async compensate(): Promise<void> {
+    await CancellationScope.nonCancellable(async () => {
+      while (this.stack.length) {
+        const group = this.stack.pop()!;
+        await Promise.all(
+          group.map(async (c) => {
+            this.progress.mark(c.name, 'compensating');
+            await untilDone(this.progress, c.name, c.fn, this.undoOptions);
+            this.progress.mark(c.name, 'compensated');
+          }),
+        );
+      }
+    });
+  }
+
+  /** Runs a step that must happen whatever came before (bookkeeping after compensation): never cancelled, retried
+   * until it succeeds. */
+  async always<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    this.progress.mark(name, 'running');
+    const value = await untilDone(this.progress, name, fn, this.undoOptions);
+    this.progress.mark(name, 'done');
+    return value;
+  }
+
+  /** Forgets the registered compensations: the flow has passed its point of no return. */
+  commit(): void {
+    this.stack.length = 0;
+  }
+}
