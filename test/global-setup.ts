@@ -1,8 +1,7 @@
 // Once per `npm test`: migrate the fresh database and bundle the workflows once for every test file.
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { loadConfig } from '../src/config';
@@ -20,7 +19,7 @@ export default async function setup(project: TestProject) {
   const db = createSequelize(config.db);
   await migrate(db);
   await db.close();
-  const { code } = await bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('../src/workflows/index.ts', import.meta.url)), logger: quietLogger });
+  const { code } = await bundleWorkflowCode({ workflowsPath: resolve('src/workflows/index.ts'), logger: quietLogger });
   const path = join(process.env.SAGAFLOW_TEST_WORKDIR ?? tmpdir(), `workflow-bundle-${process.pid}.js`);
   writeFileSync(path, code);
   project.provide('workflowBundlePath', path);

@@ -41,6 +41,11 @@ export interface TransferInput {
 
 export interface TransferProgress {
   id: string;
+  fromAccountId: string;
+  toAccountId: string;
+  amount: number;
+  currency: string;
+  memo?: string | null;
   status: TransferStatus;
   reason?: FlowReason;
   /** A compensation has been failing for longer than the configured time: an operator should look. */
@@ -75,6 +80,10 @@ export interface OrderInput {
 
 export interface OrderProgress {
   id: string;
+  customerId: string;
+  paymentAccountId: string;
+  /** Priced once the order is created; before that, the requested lines with no price. */
+  items: Array<OrderLine & { price?: number }>;
   status: OrderStatus;
   reason?: FlowReason;
   stuck?: boolean;

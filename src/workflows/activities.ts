@@ -19,9 +19,4 @@ export function flowActivities(t: StepTimeouts) {
   return { forward: proxyActivities<Activities>(forward), undo: proxyActivities<Activities>(undo) };
 }
 
-/** Formats minor units for summaries shown in the Temporal UI, e.g. 2500 USD → "25.00 USD". */
-export function money(amount: number, currency: string): string {
-  const sign = amount < 0 ? '-' : '';
-  const abs = Math.abs(amount);
-  return `${sign}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')} ${currency}`;
-}
+export { money } from '../shared/money';

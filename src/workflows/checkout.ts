@@ -42,6 +42,9 @@ export async function checkoutOrder(input: OrderInput): Promise<OrderProgress> {
 
   const view = (): OrderProgress => ({
     id: input.id,
+    customerId: input.customerId,
+    paymentAccountId: input.paymentAccountId,
+    items: created?.items ?? input.items,
     status: stuck ? 'FAILED' : status,
     reason,
     stuck,

@@ -23,7 +23,8 @@ export async function transferMoney(input: TransferInput): Promise<TransferProgr
   let status: TransferStatus = 'RUNNING';
   let reason: FlowReason | undefined;
   let stuck = false;
-  const view = (): TransferProgress => ({ id: input.id, status: stuck ? 'FAILED' : status, reason, stuck, steps: progress.snapshot() });
+  const { id, fromAccountId, toAccountId, amount: minor, currency, memo } = input;
+  const view = (): TransferProgress => ({ id, fromAccountId, toAccountId, amount: minor, currency, memo, status: stuck ? 'FAILED' : status, reason, stuck, steps: progress.snapshot() });
   setHandler(transferProgressQuery, view);
   const publish = (s: TransferStatus | 'FAILED', details: string) => {
     upsertSearchAttributes([{ key: FlowStatusKey, value: s }]);

@@ -1,0 +1,36 @@
+// Prebuilds the Temporal workflow bundle (webpack + swc, run by @temporalio/worker) into one file, so a production
+// worker loads it with WORKFLOW_BUNDLE_PATH instead of bundling the TypeScript sources at every start.
+//
+//   node scripts/bundle-workflows.mjs <output.js>
+//
+// The entry point is src/workflows/index.ts, found from this script's location (not the working directory), so the
+// sources must be present: the Docker build stage runs this before the runtime stage drops them.
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bundleWorkflowCode } from '@temporalio/worker';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const workflowsPath = resolve(root, 'src/workflows/index.ts');
+
+const out = process.argv[2];
+if (!out || process.argv.length > 3) {
+  console.error('usage: node scripts/bundle-workflows.mjs <output.js>');
+  process.exit(2);
+}
+const outPath = resolve(out);
+
+const noop = () => undefined;
+const logger = { trace: noop, debug: noop, info: noop, warn: console.warn, error: console.error, log: noop };
+
+try {
+  const { code } = await bundleWorkflowCode({ workflowsPath, logger });
+  mkdirSync(dirname(outPath), { recursive: true });
+  const tmp = `${outPath}.${process.pid}.tmp`;
+  writeFileSync(tmp, code);
+  renameSync(tmp, outPath); // never leave a half-written bundle behind
+  console.log(`workflow bundle: ${outPath} (${(Buffer.byteLength(code) / 1024).toFixed(0)} KiB) from ${workflowsPath}`);
+} catch (err) {
+  console.error(`workflow bundle failed: ${err?.stack ?? err}`);
+  process.exit(1);
+}

@@ -1,0 +1,58 @@
+// createApp(deps): the whole HTTP application, without opening a port (tests call app.request()).
+// Middleware order: request id → access log/metrics → secure headers → timeout → (v1 only) auth → rate limit →
+// body limit → routes; one onError turns every failure into the envelope.
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import { requestId } from 'hono/request-id';
+import { secureHeaders } from 'hono/secure-headers';
+import { timeout } from 'hono/timeout';
+import type { AppDeps, AppEnv } from './deps';
+import { ApiError, Codes } from './envelope';
+import { accessLog } from './middleware/access-log';
+import { apiKeyAuth } from './middleware/auth';
+import { errorHandler, notFoundHandler, validationHook } from './middleware/errors';
+import { rateLimit } from './middleware/rate-limit';
+import { accountsRouter } from './routes/accounts';
+import { customersRouter } from './routes/customers';
+import { mountDocs } from './routes/docs';
+import { opsRouter } from './routes/ops';
+import { ordersRouter } from './routes/orders';
+import { productsRouter } from './routes/products';
+import { transfersRouter } from './routes/transfers';
+
+export function createApp(deps: AppDeps) {
+  const { config, log, metrics } = deps;
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+  app.use(requestId({ limitLength: 128 }));
+  app.use(accessLog(log, metrics));
+  app.use(secureHeaders({ contentSecurityPolicy: { defaultSrc: ["'self'"], imgSrc: ["'self'", 'data:'] } }));
+  app.use(timeout(config.api.requestTimeoutMs, () => new HTTPException(503, { message: 'request timed out' })));
+
+  app.use('/v1/*', apiKeyAuth(config.api.keys));
+  app.use('/v1/*', rateLimit(config.api.rateLimit));
+  app.use(
+    '/v1/*',
+    bodyLimit({
+      maxSize: config.api.bodyLimitBytes,
+      onError: () => {
+        throw new ApiError(Codes.tooLarge, `body larger than ${config.api.bodyLimitBytes} bytes`);
+      },
+    }),
+  );
+
+  app.route('/v1/accounts', accountsRouter(deps));
+  app.route('/v1/transfers', transfersRouter(deps));
+  app.route('/v1/products', productsRouter(deps));
+  app.route('/v1/orders', ordersRouter(deps));
+  app.route('/v1/customers', customersRouter(deps));
+  app.route('/', opsRouter(deps));
+  mountDocs(app);
+
+  app.notFound(notFoundHandler);
+  app.onError(errorHandler(log));
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

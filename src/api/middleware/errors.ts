@@ -1,0 +1,79 @@
+// The single place where failures become responses: every error maps to the envelope with its HTTP status, and no
+// stack, SQL or payload ever leaves the process (internal errors are logged by type and message only).
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { BaseError as SequelizeError, ConnectionError, TimeoutError as DbTimeout } from 'sequelize';
+import { ApiError, Codes, fail } from '../envelope';
+import type { Logger } from '../../logger';
+
+const unavailableGrpc = new Set([4, 14]); // DEADLINE_EXCEEDED, UNAVAILABLE
+
+function isTemporalUnavailable(err: unknown): boolean {
+  const e = err as { name?: string; code?: number; cause?: unknown };
+  if (e?.name === 'ServiceError' || e?.name === 'TransportError' || e?.name === 'ConnectionError') {
+    const code = (e.cause as { code?: number } | undefined)?.code ?? e.code;
+    return code === undefined || unavailableGrpc.has(code);
+  }
+  return typeof e?.code === 'number' && unavailableGrpc.has(e.code) && 'details' in (e as object);
+}
+
+function isDbUnavailable(err: unknown): boolean {
+  if (err instanceof ConnectionError || err instanceof DbTimeout) return true;
+  const code = (err as { parent?: { code?: string }; original?: { code?: string } })?.parent?.code;
+  return err instanceof SequelizeError && ['ECONNREFUSED', 'ECONNRESET', 'PROTOCOL_CONNECTION_LOST', 'ETIMEDOUT', 'ER_CON_COUNT_ERROR'].includes(code ?? '');
+}
+
+const httpToCode: Record<number, ApiError['code']> = {
+  400: Codes.badRequest,
+  401: Codes.unauthorized,
+  404: Codes.notFound,
+  409: Codes.conflict,
+  413: Codes.tooLarge,
+  415: Codes.badRequest,
+  429: Codes.rateLimited,
+  503: Codes.unavailable,
+  504: Codes.unavailable,
+};
+
+export function toApiError(err: unknown): ApiError | null {
+  if (err instanceof ApiError) return err;
+  if (err instanceof HTTPException) {
+    const code = httpToCode[err.status];
+    if (code) {
+      const message = err.status === 400 ? 'malformed request body' : err.message || 'request failed';
+      return new ApiError(code, message, code === Codes.badRequest ? { errors: [{ path: 'body', message }] } : null);
+    }
+  }
+  if (isDbUnavailable(err)) return new ApiError(Codes.unavailable, 'the database is unavailable; safe to retry');
+  if (isTemporalUnavailable(err)) return new ApiError(Codes.unavailable, 'Temporal is unavailable; safe to retry');
+  return null;
+}
+
+export function errorHandler(log: Logger) {
+  return (err: Error, c: Context) => {
+    const known = toApiError(err);
+    if (known) {
+      if (known.code >= 5000) log.warn({ traceId: c.get('requestId'), errorType: err.name, reason: known.message }, 'dependency unavailable');
+      return fail(c, known);
+    }
+    log.error({ traceId: c.get('requestId'), errorType: err?.name, error: String(err?.message ?? err).slice(0, 200) }, 'internal error');
+    return fail(c, new ApiError(Codes.internal, 'internal error'));
+  };
+}
+
+export function notFoundHandler(c: Context) {
+  return fail(c, new ApiError(Codes.notFound, `no route for ${c.req.method} ${new URL(c.req.url).pathname.slice(0, 100)}`));
+}
+
+/** zod-openapi hook: a failed validation becomes 400/4000 listing `{path, message}` per issue. */
+export function validationHook(
+  result: { success: boolean; target?: string; error?: { issues: Array<{ path: PropertyKey[]; message: string }> } },
+  _c: Context,
+) {
+  if (result.success) return;
+  const errors = (result.error?.issues ?? []).map((i) => ({
+    path: [result.target === 'json' ? 'body' : result.target, ...i.path.map(String)].filter(Boolean).join('.'),
+    message: i.message,
+  }));
+  throw new ApiError(Codes.badRequest, 'request validation failed', { errors });
+}

@@ -1,0 +1,223 @@
+// /v1/orders — start a checkout (TCC stock + payment, approval over the threshold), read it, approve or cancel it.
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { Account, Order, OrderItem, Product } from '../../db/models';
+import { BusinessErrors } from '../../shared/errors';
+import { terminalOrderStatuses, type OrderProgress, type OrderStatus } from '../../shared/flows';
+import { workflowIds } from '../../shared/names';
+import { CustomerIdKey, FlowStatusKey, OrderIdKey } from '../../shared/search-attributes';
+import { approveOrderUpdate, cancelOrderUpdate, checkoutOrder, orderProgressQuery } from '../../workflows/checkout';
+import type { AppDeps, AppEnv } from '../deps';
+import { conflict, notFound, ok, rejected } from '../envelope';
+import { claimFlowId } from '../flows/idempotency';
+import { askProgress, startFlow, waitForResult } from '../flows/temporal';
+import { iso, mergeStatus, stepsView } from '../flows/views';
+import { validationHook } from '../middleware/errors';
+import {
+  commonErrors,
+  conflictResponse,
+  envelopeOf,
+  FlowHeaders,
+  Id,
+  jsonBody,
+  jsonResponse,
+  notFoundResponse,
+  rejectedResponse,
+  Step,
+  Text,
+  Timestamp,
+  waitSeconds,
+} from '../schemas';
+import { stepTimeouts } from './transfers';
+
+const Line = z.object({ sku: Id, quantity: z.number().int().min(1).max(1000) });
+const CreateOrder = z
+  .object({ customerId: Id, paymentAccountId: Id, items: z.array(Line).min(1).max(50) })
+  .openapi('CreateOrder');
+const CancelOrder = z.object({ reason: Text(256).optional() }).openapi('CancelOrder');
+
+const OrderView = z
+  .object({
+    id: z.string(),
+    status: z.enum(['PENDING', 'AWAITING_APPROVAL', 'CONFIRMED', 'CANCELLED', 'FAILED']),
+    customerId: z.string(),
+    paymentAccountId: z.string(),
+    total: z.number().int().nullable(),
+    currency: z.string().nullable(),
+    items: z.array(z.object({ sku: z.string(), quantity: z.number().int(), price: z.number().int().nullable() })),
+    reason: z.string().nullable(),
+    reasonCode: z.string().nullable(),
+    steps: z.array(Step),
+    createdAt: Timestamp.nullable(),
+  })
+  .openapi('Order');
+type OrderView = z.infer<typeof OrderView>;
+const OrderEnvelope = envelopeOf(OrderView, 'OrderEnvelope');
+const IdParam = z.object({ id: Id });
+
+const create = createRoute({
+  method: 'post',
+  path: '/',
+  summary: 'Check out an order',
+  request: { ...jsonBody(CreateOrder), headers: FlowHeaders },
+  responses: {
+    200: jsonResponse(OrderEnvelope, 'The order finished within Prefer: wait'),
+    202: jsonResponse(OrderEnvelope, 'The order is in progress; Location points to it'),
+    ...rejectedResponse,
+    ...conflictResponse,
+    ...commonErrors,
+  },
+});
+const get = createRoute({
+  method: 'get',
+  path: '/{id}',
+  summary: 'Read an order with its lines and steps',
+  request: { params: IdParam },
+  responses: { 200: jsonResponse(OrderEnvelope, 'The order'), ...notFoundResponse, ...commonErrors },
+});
+const approve = createRoute({
+  method: 'post',
+  path: '/{id}/approve',
+  summary: 'Approve an order that awaits approval',
+  request: { params: IdParam },
+  responses: { 202: jsonResponse(OrderEnvelope, 'Accepted'), ...notFoundResponse, ...conflictResponse, ...commonErrors },
+});
+const cancel = createRoute({
+  method: 'post',
+  path: '/{id}/cancel',
+  summary: 'Cancel an order that is not yet confirmed',
+  request: { params: IdParam, body: { content: { 'application/json': { schema: CancelOrder } }, required: false } },
+  responses: { 202: jsonResponse(OrderEnvelope, 'Accepted'), ...notFoundResponse, ...conflictResponse, ...commonErrors },
+});
+
+export function ordersRouter(deps: AppDeps) {
+  const { db, config, metrics, temporal } = deps;
+  const router = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+  async function load(id: string, live?: OrderProgress): Promise<OrderView | undefined> {
+    const row = await Order.findByPk(id, { include: [{ model: OrderItem, as: 'items' }], order: [[{ model: OrderItem, as: 'items' }, 'lineNo', 'ASC']] });
+    const closed = row ? terminalOrderStatuses.includes(row.status as OrderStatus) : false;
+    const progress = live ?? (await askProgress(deps, workflowIds.order(id), orderProgressQuery, { closed, hasRow: !!row }));
+    if (!row && !progress) return undefined;
+    const items = row?.items?.length
+      ? row.items.map((i) => ({ sku: i.sku, quantity: i.quantity, price: Number(i.price) }))
+      : (progress?.items ?? []).map((i) => ({ sku: i.sku, quantity: i.quantity, price: i.price ?? null }));
+    return {
+      id,
+      status: mergeStatus(row?.status as OrderStatus | undefined, progress?.status, terminalOrderStatuses, 'PENDING'),
+      customerId: row?.customerId ?? progress!.customerId,
+      paymentAccountId: row?.paymentAccountId ?? progress!.paymentAccountId,
+      total: row ? Number(row.total) : (progress?.total ?? null),
+      currency: row?.currency ?? progress?.currency ?? null,
+      items,
+      reason: row?.reason ?? progress?.reason?.message ?? null,
+      reasonCode: row?.reasonCode ?? progress?.reason?.code ?? null,
+      steps: stepsView(progress?.steps),
+      createdAt: iso(row?.createdAt),
+    };
+  }
+
+  async function prevalidate(body: z.infer<typeof CreateOrder>) {
+    const account = await Account.findByPk(body.paymentAccountId, { attributes: ['id', 'currency'] });
+    if (!account) throw rejected(`account ${body.paymentAccountId} does not exist`, BusinessErrors.AccountNotFound);
+    const skus = [...new Set(body.items.map((i) => i.sku))];
+    const products = await Product.findAll({ where: { sku: skus }, attributes: ['sku', 'currency'] });
+    for (const sku of skus) {
+      const p = products.find((x) => x.sku === sku);
+      if (!p) throw rejected(`product ${sku} does not exist`, BusinessErrors.ProductNotFound);
+      if (p.currency !== account.currency) {
+        throw rejected(`product ${sku} is priced in ${p.currency}; the account holds ${account.currency}`, BusinessErrors.CurrencyMismatch);
+      }
+    }
+  }
+
+  router.openapi(create, async (c) => {
+    const body = c.req.valid('json');
+    const headers = c.req.valid('header');
+    await prevalidate(body);
+    const id = await claimFlowId(db, {
+      principal: c.get('principal'),
+      key: headers['idempotency-key'],
+      resource: 'order',
+      body,
+      retentionHours: config.retention.idempotencyHours,
+    });
+    const { flows } = config;
+    const { handle, started } = await startFlow(deps, checkoutOrder, {
+      workflowId: workflowIds.order(id),
+      args: [
+        {
+          id,
+          ...body,
+          policy: {
+            approvalThreshold: flows.approvalThreshold,
+            approvalTimeoutMs: flows.approvalTimeoutMs,
+            pointsPerMinorUnits: flows.pointsPerMinorUnits,
+            merchantAccountId: flows.merchantAccountId,
+          },
+          timeouts: stepTimeouts(config),
+        },
+      ],
+      typedSearchAttributes: [
+        { key: OrderIdKey, value: id },
+        { key: CustomerIdKey, value: body.customerId },
+        { key: FlowStatusKey, value: 'PENDING' },
+      ],
+      staticSummary: `Order of ${body.items.length} line(s) for ${body.customerId}, paid from ${body.paymentAccountId}`,
+    });
+    if (started) metrics.flows.inc({ type: 'order', outcome: 'started' });
+    const wait = waitSeconds(headers.prefer);
+    const result = await waitForResult<OrderProgress>(deps, handle, wait);
+    if (result) metrics.flows.inc({ type: 'order', outcome: result.status.toLowerCase() });
+    const view = (await load(id, result)) ?? {
+      id,
+      status: 'PENDING' as const,
+      ...body,
+      items: body.items.map((i) => ({ ...i, price: null })),
+      total: null,
+      currency: null,
+      reason: null,
+      reasonCode: null,
+      steps: [],
+      createdAt: null,
+    };
+    // Without Prefer: wait the answer is always 202; with it, 200 once the flow is terminal.
+    const done = wait > 0 && terminalOrderStatuses.includes(view.status);
+    return ok(c, view, done ? 200 : 202, done ? {} : { Location: `/v1/orders/${id}` });
+  });
+
+  router.openapi(get, async (c) => {
+    const view = await load(c.req.valid('param').id);
+    if (!view) throw notFound('order');
+    return ok(c, view);
+  });
+
+  /** Runs an update; a validator's refusal or a closed flow is 409, an unknown order 404. */
+  async function act(id: string, run: (h: ReturnType<typeof temporal.workflow.getHandle>) => Promise<OrderProgress>) {
+    const handle = temporal.workflow.getHandle(workflowIds.order(id));
+    try {
+      const progress = await temporal.connection.withDeadline(Date.now() + 10_000, () => run(handle));
+      return (await load(id, progress))!;
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError) throw conflict((err.cause as Error | undefined)?.message ?? 'not allowed now');
+      if (err instanceof WorkflowNotFoundError || (err as { code?: number })?.code === 5) {
+        if (await load(id)) throw conflict('the order is already finished');
+        throw notFound('order');
+      }
+      throw err;
+    }
+  }
+
+  router.openapi(approve, async (c) => {
+    const { id } = c.req.valid('param');
+    return ok(c, await act(id, (h) => h.executeUpdate(approveOrderUpdate)), 202);
+  });
+
+  router.openapi(cancel, async (c) => {
+    const { id } = c.req.valid('param');
+    const body = c.req.header('content-type')?.includes('json') ? c.req.valid('json') : {};
+    return ok(c, await act(id, (h) => h.executeUpdate(cancelOrderUpdate, { args: [{ reason: body?.reason }] })), 202);
+  });
+
+  return router;
+}

@@ -1,0 +1,50 @@
+// The API process: builds the dependencies, listens, and shuts down gracefully on SIGTERM/SIGINT (stop accepting,
+// finish in-flight requests within SHUTDOWN_GRACE_MS, then close the Temporal connection and the DB pool).
+import { serve, type ServerType } from '@hono/node-server';
+import { assertApiConfig, loadConfig } from '../config';
+import { createSequelize } from '../db/sequelize';
+import { logger } from '../logger';
+import { connectClient } from '../temporal/connection';
+import { createApp } from './app';
+import { createMetrics } from './metrics';
+
+async function main() {
+  const config = loadConfig();
+  assertApiConfig(config);
+  const log = logger(config).child({ component: 'api' });
+  if (config.api.keys.length === 0) {
+    log.warn('!!! API_KEYS is empty: the API is OPEN to anyone who can reach it (development mode only) !!!');
+  }
+  const db = createSequelize(config.db);
+  const temporal = await connectClient(config.temporal);
+  const app = createApp({ config, db, temporal, log, metrics: createMetrics() });
+
+  const server: ServerType = serve({ fetch: app.fetch, hostname: config.api.host, port: config.api.port }, (info) =>
+    log.info({ url: `http://${info.address}:${info.port}` }, 'api listening'),
+  );
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    log.info({ signal }, 'shutting down: finishing in-flight requests');
+    const force = setTimeout(() => {
+      log.warn('grace period over; closing remaining connections');
+      (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+    }, config.api.shutdownGraceMs);
+    (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    clearTimeout(force);
+    await temporal.connection.close();
+    await db.close();
+    log.info('api stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((err) => {
+  console.error(JSON.stringify({ level: 'fatal', msg: 'api failed to start', error: String(err?.message ?? err) }));
+  process.exit(1);
+});
