@@ -98,7 +98,7 @@ export async function startMariaDb({ dataDir, port, database, user, password, du
      CREATE USER IF NOT EXISTS '${q(user)}'@'localhost' IDENTIFIED BY '${q(password)}';
      GRANT ALL PRIVILEGES ON \`${database}\`.* TO '${q(user)}'@'127.0.0.1';
      GRANT ALL PRIVILEGES ON \`${database}\`.* TO '${q(user)}'@'localhost';
-     GRANT ALL PRIVILEGES ON \`${database}\_%\`.* TO '${q(user)}'@'127.0.0.1';`,
+     GRANT ALL PRIVILEGES ON \`${database}\\_%\`.* TO '${q(user)}'@'127.0.0.1';`,
   );
   const url = `mysql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
   return { url, entry, socket, bins };

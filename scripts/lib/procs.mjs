@@ -57,11 +57,15 @@ export async function stopAll() {
 }
 
 let cleanupHooks = [];
+let stopping = false;
+/** True once cleanup began: children exiting from then on are expected. */
+export const isStopping = () => stopping;
 export function onCleanup(fn) {
   cleanupHooks.push(fn);
 }
 
 export async function cleanup() {
+  stopping = true;
   await stopAll();
   const hooks = cleanupHooks;
   cleanupHooks = [];

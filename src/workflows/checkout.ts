@@ -16,7 +16,7 @@ import type { CreatedOrder } from '../activities/orders';
 import { BusinessErrors } from '../shared/errors';
 import type { CancelOrderArgs, FlowReason, OrderInput, OrderProgress, OrderStatus } from '../shared/flows';
 import { FlowStatusKey } from '../shared/search-attributes';
-import { flowActivities, money } from './activities';
+import { flowActivities, money } from './proxies';
 import { reasonOf } from './outcome';
 import { Progress } from './progress';
 import { Saga } from './saga';

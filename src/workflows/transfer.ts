@@ -10,7 +10,7 @@ import {
 } from '@temporalio/workflow';
 import type { FlowReason, TransferInput, TransferProgress, TransferStatus } from '../shared/flows';
 import { FlowStatusKey } from '../shared/search-attributes';
-import { flowActivities, money } from './activities';
+import { flowActivities, money } from './proxies';
 import { reasonOf } from './outcome';
 import { Progress } from './progress';
 import { Saga } from './saga';

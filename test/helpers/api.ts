@@ -42,7 +42,7 @@ export async function createApiEnv(overrides: Record<string, string> = {}, { wor
       }
       const res = await app.request(path, init);
       const text = await res.text();
-      let json: any = null;
+      let json: any;
       try {
         json = JSON.parse(text);
       } catch {

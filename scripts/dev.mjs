@@ -1,0 +1,71 @@
+#!/usr/bin/env node
+// `npm run dev`: from a fresh clone, installs what is missing, then starts the whole stack on 127.0.0.1:
+// MariaDB (data in .data/mariadb), the Temporal dev server persisted to .data/temporal.sqlite with its Web UI,
+// migrations and demo data, one worker and the API. Ctrl-C stops everything it started. Re-running reuses .data/.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureDeps } from './lib/deps.mjs';
+import { log } from './lib/log.mjs';
+import { cleanup, isStopping, portInUse, start, stopOnSignals, waitFor } from './lib/procs.mjs';
+import { loadSearchAttributes } from './lib/project.mjs';
+import { provision } from './lib/stack.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+if (existsSync(join(root, '.env'))) process.loadEnvFile(join(root, '.env'));
+stopOnSignals();
+
+try {
+  ensureDeps(root);
+  const apiPort = Number(process.env.API_PORT ?? 3000);
+  const apiHost = process.env.API_HOST ?? '127.0.0.1';
+  if (await portInUse(apiPort, apiHost)) throw new Error(`port ${apiPort} (API_PORT) is busy; stop what uses it or set API_PORT`);
+  const started = Date.now();
+  const stack = await provision({ mode: 'dev', root, searchAttributes: await loadSearchAttributes(root) });
+  const env = {
+    DATABASE_URL: stack.databaseUrl,
+    TEMPORAL_ADDRESS: stack.temporal.address,
+    NODE_ENV: process.env.NODE_ENV ?? 'development',
+  };
+  const tsx = join(root, 'node_modules', '.bin', 'tsx');
+  const seeded = spawnSync(tsx, ['src/db/migrate-cli.ts', 'seed'], { cwd: root, env: { ...process.env, ...env }, stdio: 'inherit' });
+  if (seeded.status !== 0) throw new Error('migrations failed');
+
+  const worker = start('worker', tsx, ['src/worker.ts'], { cwd: root, env, logFile: join(stack.logDir, 'worker.log') });
+  const api = start('api', tsx, ['src/api/server.ts'], { cwd: root, env, logFile: join(stack.logDir, 'api.log') });
+  const base = `http://${apiHost}:${apiPort}`;
+  await waitFor('API /readyz', async () => (await fetch(`${base}/readyz`)).ok, { entry: api, timeoutMs: 90_000 });
+
+  // One small demo transfer so the Temporal UI has a run to show (the idempotency key keeps re-runs from repeating it).
+  await fetch(`${base}/v1/transfers`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'idempotency-key': 'dev-smoke-transfer', ...(process.env.API_KEYS ? { authorization: `Bearer ${process.env.API_KEYS.split(',')[0]}` } : {}) },
+    body: JSON.stringify({ fromAccountId: 'demo-alice', toAccountId: 'demo-bob', amount: 100, currency: 'USD', memo: 'dev smoke transfer' }),
+  }).catch(() => undefined);
+
+  log.info(`stack up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(`
+  sagaflow is running
+    API           ${base}
+    API docs      ${base}/docs   (OpenAPI: ${base}/openapi.json)
+    Temporal UI   ${stack.temporal.uiUrl}
+    Temporal gRPC ${stack.temporal.address}   (npm run temporal -- workflow list)
+    MariaDB       ${stack.databaseUrl.replace(/:[^:@/]*@/, ':***@')}
+    logs          ${stack.logDir}
+  Ctrl-C stops everything.
+`);
+  const exited = await Promise.race(
+    [worker, api, stack.temporal.entry, ...(stack.mariadb ? [stack.mariadb.entry] : [])].map(
+      (e) => new Promise((resolve) => e.child.once('exit', () => resolve(e))),
+    ),
+  );
+  if (isStopping()) await new Promise(() => {}); // Ctrl-C: the signal handler finishes the exit
+  log.error(`${exited.name} exited unexpectedly (see ${stack.logDir}); stopping the stack`);
+  await cleanup();
+  process.exit(1);
+} catch (err) {
+  log.error(err.message);
+  await cleanup();
+  process.exit(1);
+}
