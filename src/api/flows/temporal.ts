@@ -10,6 +10,7 @@ import {
 } from '@temporalio/client';
 import type { QueryDefinition, Workflow } from '@temporalio/common';
 import type { AppDeps } from '../deps';
+import { unavailable } from '../envelope';
 
 export async function startFlow<W extends Workflow>(
   deps: AppDeps,
@@ -62,7 +63,7 @@ export async function askProgress<T>(
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return undefined;
     if ((err as Error)?.name === 'WorkflowFailedError' || (err as Error)?.name === 'QueryNotRegisteredError') return undefined;
-    if (hasRow) return undefined; // the database row still answers; steps are missing while Temporal is away
-    throw err;
+    if (hasRow) return undefined; // the database row still answers; only the steps are missing for now
+    throw unavailable('Temporal');
   }
 }

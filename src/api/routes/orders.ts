@@ -94,10 +94,10 @@ export function ordersRouter(deps: AppDeps) {
   const { db, config, metrics, temporal } = deps;
   const router = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
-  async function load(id: string, live?: OrderProgress): Promise<OrderView | undefined> {
+  async function load(id: string, live?: OrderProgress, ask = true): Promise<OrderView | undefined> {
     const row = await Order.findByPk(id, { include: [{ model: OrderItem, as: 'items' }], order: [[{ model: OrderItem, as: 'items' }, 'lineNo', 'ASC']] });
     const closed = row ? terminalOrderStatuses.includes(row.status as OrderStatus) : false;
-    const progress = live ?? (await askProgress(deps, workflowIds.order(id), orderProgressQuery, { closed, hasRow: !!row }));
+    const progress = live ?? (!ask ? undefined : await askProgress(deps, workflowIds.order(id), orderProgressQuery, { closed, hasRow: !!row }));
     if (!row && !progress) return undefined;
     const items = row?.items?.length
       ? row.items.map((i) => ({ sku: i.sku, quantity: i.quantity, price: Number(i.price) }))
@@ -169,7 +169,7 @@ export function ordersRouter(deps: AppDeps) {
     const wait = waitSeconds(headers.prefer);
     const result = await waitForResult<OrderProgress>(deps, handle, wait);
     if (result) metrics.flows.inc({ type: 'order', outcome: result.status.toLowerCase() });
-    const view = (await load(id, result)) ?? {
+    const view = (await load(id, result, false)) ?? {
       id,
       status: 'PENDING' as const,
       ...body,

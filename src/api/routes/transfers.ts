@@ -79,10 +79,10 @@ export function transfersRouter(deps: AppDeps) {
   const { db, config, metrics } = deps;
   const router = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
-  async function load(id: string, live?: TransferProgress): Promise<TransferView | undefined> {
+  async function load(id: string, live?: TransferProgress, ask = true): Promise<TransferView | undefined> {
     const row = await Transfer.findByPk(id);
     const closed = row ? terminalTransferStatuses.includes(row.status as TransferStatus) : false;
-    const progress = live ?? (await askProgress(deps, workflowIds.transfer(id), transferQuery, { closed, hasRow: !!row }));
+    const progress = live ?? (!ask ? undefined : await askProgress(deps, workflowIds.transfer(id), transferQuery, { closed, hasRow: !!row }));
     if (!row && !progress) return undefined;
     const base = row ?? progress!;
     return {
@@ -132,7 +132,7 @@ export function transfersRouter(deps: AppDeps) {
     const wait = waitSeconds(headers.prefer);
     const result = await waitForResult<TransferProgress>(deps, handle, wait);
     if (result) metrics.flows.inc({ type: 'transfer', outcome: result.status.toLowerCase() });
-    const view = (await load(id, result)) ?? pendingView(id, body);
+    const view = (await load(id, result, false)) ?? pendingView(id, body);
     // Without Prefer: wait the answer is always 202; with it, 200 once the flow is terminal.
     const done = wait > 0 && terminalTransferStatuses.includes(view.status);
     return ok(c, view, done ? 200 : 202, done ? {} : { Location: `/v1/transfers/${id}` });
