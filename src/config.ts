@@ -43,6 +43,11 @@ const schema = z.object({
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: int(40, 1),
   WORKER_MAX_CACHED_WORKFLOWS: int(1000, 0),
   WORKER_SHUTDOWN_GRACE_MS: int(20_000, 0),
+  WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  WORKER_METRICS_HOST: z.string().default('127.0.0.1'),
+
+  OTEL_TRACES_EXPORTER: z.enum(['none', 'console', 'otlp']).default('none'),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.string().url().default('http://127.0.0.1:4318/v1/traces'),
 
   DATABASE_URL: z.string().url().default('mysql://sagaflow:sagaflow@127.0.0.1:3307/sagaflow'),
   DB_POOL_MAX: int(20, 1),
@@ -99,7 +104,9 @@ function toConfig(e: z.output<typeof schema>) {
       maxConcurrentWorkflowTasks: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
       maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
       shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_MS,
+      metricsAddress: e.WORKER_METRICS_PORT ? `${e.WORKER_METRICS_HOST}:${e.WORKER_METRICS_PORT}` : undefined,
     },
+    tracing: { exporter: e.OTEL_TRACES_EXPORTER, otlpEndpoint: e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT },
     db: {
       url: e.DATABASE_URL,
       pool: { max: e.DB_POOL_MAX, min: e.DB_POOL_MIN, acquire: e.DB_POOL_ACQUIRE_MS, idle: e.DB_POOL_IDLE_MS, evict: e.DB_POOL_EVICT_MS },

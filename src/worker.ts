@@ -9,8 +9,16 @@ import { createSequelize, type Db } from './db/sequelize';
 import { startRetentionJob } from './jobs/retention';
 import { logger } from './logger';
 import { connectionOptions } from './temporal/connection';
+import { setupTracing, type Tracing } from './telemetry/tracing';
+import { installRuntimeMetrics, tracingPlugin } from './telemetry/worker';
 
-export async function createWorker(config: Config, db: Db, connection: NativeConnection, overrides: Partial<WorkerOptions> = {}) {
+export async function createWorker(
+  config: Config,
+  db: Db,
+  connection: NativeConnection,
+  tracing: Pick<Tracing, 'resource' | 'spanProcessor'>,
+  overrides: Partial<WorkerOptions> = {},
+) {
   const bundlePath = process.env.WORKFLOW_BUNDLE_PATH;
   const workflows =
     bundlePath && existsSync(bundlePath) ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath: require.resolve('./workflows') };
@@ -24,6 +32,7 @@ export async function createWorker(config: Config, db: Db, connection: NativeCon
     maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
     maxCachedWorkflows: config.worker.maxCachedWorkflows,
     shutdownGraceTime: config.worker.shutdownGraceMs,
+    plugins: [tracingPlugin(tracing)],
     ...overrides,
   });
 }
@@ -31,17 +40,23 @@ export async function createWorker(config: Config, db: Db, connection: NativeCon
 async function main() {
   const config = loadConfig();
   const log = logger(config).child({ component: 'worker' });
+  installRuntimeMetrics(config.worker.metricsAddress);
+  const tracing = setupTracing(config.tracing, 'sagaflow-worker');
   const db = createSequelize(config.db);
   const connection = await NativeConnection.connect(connectionOptions(config.temporal));
-  const worker = await createWorker(config, db, connection);
+  const worker = await createWorker(config, db, connection, tracing);
   const retention = startRetentionJob(db, config.retention, log);
-  log.info({ taskQueue: config.temporal.taskQueue, address: config.temporal.address }, 'worker started');
+  log.info(
+    { taskQueue: config.temporal.taskQueue, address: config.temporal.address, metrics: config.worker.metricsAddress ?? 'off' },
+    'worker started',
+  );
   try {
     await worker.run(); // resolves after a shutdown signal once in-flight tasks drained
   } finally {
     retention.stop();
     await connection.close();
     await db.close();
+    await tracing.shutdown();
     log.info('worker stopped');
   }
 }

@@ -7,6 +7,7 @@ import type { TestProject } from 'vitest/node';
 import { loadConfig } from '../src/config';
 import { migrate } from '../src/db/migrate';
 import { createSequelize } from '../src/db/sequelize';
+import { workflowInterceptorModules } from '../src/telemetry/worker';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -19,7 +20,11 @@ export default async function setup(project: TestProject) {
   const db = createSequelize(config.db);
   await migrate(db);
   await db.close();
-  const { code } = await bundleWorkflowCode({ workflowsPath: resolve('src/workflows/index.ts'), logger: quietLogger });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: resolve('src/workflows/index.ts'),
+    workflowInterceptorModules,
+    logger: quietLogger,
+  });
   const path = join(process.env.SAGAFLOW_TEST_WORKDIR ?? tmpdir(), `workflow-bundle-${process.pid}.js`);
   writeFileSync(path, code);
   project.provide('workflowBundlePath', path);

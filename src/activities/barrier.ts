@@ -3,10 +3,10 @@
 // Each branch of a flow (flow id + branch id, both assigned by the workflow and stable across retries and replays)
 // writes one row per operation into `barriers`, unique on (flow_id, branch_id, op), inside the same local transaction
 // as its business write:
-//   1. a compensation/cancel first inserts the row of the operation it undoes (INSERT IGNORE); if that insert took,
-//      the forward operation never committed: record it and do nothing (null compensation);
-//   2. every operation inserts its own row; if that was a no-op the operation already ran (duplicate) or, for a
-//      forward operation, its compensation ran first and left the row (hanging): do nothing and say which;
+//   1. every operation inserts its own row (INSERT IGNORE); if that was a no-op the operation already ran (duplicate)
+//      or, for a forward operation, its compensation ran first and left the row (hanging): do nothing and say which;
+//   2. a compensation/cancel then inserts the row of the operation it undoes; if that insert took, the forward
+//      operation never committed: the row now blocks it, and there is nothing to undo (null compensation);
 //   3. otherwise run the business write; an error rolls back the barrier rows together with it.
 // A concurrent try and cancel serialize on the unique key: the second INSERT waits for the first transaction.
 //
@@ -38,13 +38,16 @@ export async function withBarrier<T>(
   write: (t: Transaction) => Promise<T>,
 ): Promise<BarrierResult<T>> {
   return db.transaction({ isolationLevel: Transaction.ISOLATION_LEVELS.READ_COMMITTED }, async (t) => {
-    const origin = op in undoes ? undoes[op as UndoOp] : undefined;
-    const originInserted = origin ? await insertBarrier(db, t, ref, origin, op) : false;
+    // Own row first, then the origin row. The other order deadlocks a racing try and cancel: once the cancel holds the
+    // try row, the try's INSERT IGNORE queues a lock on the gap in front of that row, and the cancel's own row sorts
+    // into that gap ('cancel' < 'try').
     const ownInserted = await insertBarrier(db, t, ref, op, op);
     if (!ownInserted) {
       const writer = await barrierWriter(db, t, ref, op);
       return { outcome: writer === op ? 'duplicate' : 'hanging' };
     }
+    const origin = op in undoes ? undoes[op as UndoOp] : undefined;
+    const originInserted = origin ? await insertBarrier(db, t, ref, origin, op) : false;
     if (originInserted) return { outcome: 'null-compensation' };
     return { outcome: 'applied', value: await write(t) };
   });

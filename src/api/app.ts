@@ -1,7 +1,9 @@
 // createApp(deps): the whole HTTP application, without opening a port (tests call app.request()).
-// Middleware order: request id → access log/metrics → secure headers → timeout → (v1 only) auth → rate limit →
+// Middleware order: tracing span → request id (the span's trace id unless the caller sent one) → access log/metrics → secure headers → timeout → (v1 only) auth → rate limit →
 // body limit → routes; one onError turns every failure into the envelope.
+import { randomUUID } from 'node:crypto';
 import { OpenAPIHono } from '@hono/zod-openapi';
+import { trace } from '@opentelemetry/api';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
@@ -13,6 +15,7 @@ import { accessLog } from './middleware/access-log';
 import { apiKeyAuth } from './middleware/auth';
 import { errorHandler, notFoundHandler, validationHook } from './middleware/errors';
 import { rateLimit } from './middleware/rate-limit';
+import { activeTraceId, tracingMiddleware } from './middleware/tracing';
 import { accountsRouter } from './routes/accounts';
 import { customersRouter } from './routes/customers';
 import { mountDocs } from './routes/docs';
@@ -25,7 +28,8 @@ export function createApp(deps: AppDeps) {
   const { config, log, metrics } = deps;
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
-  app.use(requestId({ limitLength: 128 }));
+  app.use(tracingMiddleware(trace.getTracer('sagaflow-api')));
+  app.use(requestId({ limitLength: 128, generator: () => activeTraceId() ?? randomUUID() }));
   app.use(accessLog(log, metrics));
   app.use(secureHeaders({ contentSecurityPolicy: { defaultSrc: ["'self'"], imgSrc: ["'self'", 'data:'] } }));
   app.use(timeout(config.api.requestTimeoutMs, () => new HTTPException(503, { message: 'request timed out' })));

@@ -4,6 +4,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { assertApiConfig, loadConfig } from '../config';
 import { createSequelize } from '../db/sequelize';
 import { logger } from '../logger';
+import { setupTracing } from '../telemetry/tracing';
 import { connectClient } from '../temporal/connection';
 import { createApp } from './app';
 import { createMetrics } from './metrics';
@@ -15,6 +16,7 @@ async function main() {
   if (config.api.keys.length === 0) {
     log.warn('!!! API_KEYS is empty: the API is OPEN to anyone who can reach it (development mode only) !!!');
   }
+  const tracing = setupTracing(config.tracing, 'sagaflow-api');
   const db = createSequelize(config.db);
   const temporal = await connectClient(config.temporal);
   const app = createApp({ config, db, temporal, log, metrics: createMetrics() });
@@ -37,6 +39,7 @@ async function main() {
     clearTimeout(force);
     await temporal.connection.close();
     await db.close();
+    await tracing.shutdown();
     log.info('api stopped');
     process.exit(0);
   };

@@ -2,6 +2,7 @@
 // server, TLS with client certificates for a self-hosted cluster, API key (+TLS) for Temporal Cloud.
 import { readFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import type { Config } from '../config';
 
 export interface TemporalConnectionOptions {
@@ -24,7 +25,8 @@ export function connectionOptions(t: Config['temporal']): TemporalConnectionOpti
   return { address: t.address, apiKey: t.apiKey, tls: tls || undefined };
 }
 
+/** The API's client; its interceptor starts a span per workflow start/update/query and propagates the context. */
 export async function connectClient(t: Config['temporal']): Promise<Client> {
   const connection = await Connection.connect({ ...connectionOptions(t), connectTimeout: 5_000 });
-  return new Client({ connection, namespace: t.namespace });
+  return new Client({ connection, namespace: t.namespace, interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } });
 }

@@ -6,7 +6,7 @@ import { createActivities } from '../../src/activities';
 import { createApp } from '../../src/api/app';
 import { createMetrics } from '../../src/api/metrics';
 import { logger } from '../../src/logger';
-import { createFlowsEnv, uid, type FlowsEnv } from './env';
+import { createFlowsEnv, testTracingPlugin, uid, type FlowsEnv } from './env';
 
 export interface ApiEnv extends FlowsEnv {
   app: ReturnType<typeof createApp>;
@@ -23,6 +23,7 @@ export async function createApiEnv(overrides: Record<string, string> = {}, { wor
       taskQueue: ctx.config.temporal.taskQueue,
       workflowBundle: { codePath: inject('workflowBundlePath') },
       activities: createActivities({ db: ctx.db }),
+    plugins: [testTracingPlugin()],
     });
     const running = w.run();
     stopWorker = async () => {

@@ -8,6 +8,9 @@ import { createActivities } from '../../src/activities';
 import { loadConfig, type Config } from '../../src/config';
 import { createSequelize, type Db } from '../../src/db/sequelize';
 import { select } from '../../src/db/sql';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { setupTracing } from '../../src/telemetry/tracing';
+import { tracingPlugin } from '../../src/telemetry/worker';
 
 let runtimeInstalled = false;
 
@@ -57,6 +60,7 @@ export async function withWorker<T>(
     taskQueue,
     workflowBundle: { codePath: inject('workflowBundlePath') },
     activities: createActivities({ db: ctx.db }),
+    plugins: [testTracingPlugin()],
     ...options,
   });
   return worker.runUntil(fn(taskQueue));
@@ -108,3 +112,12 @@ export async function ledgerSum(db: Db, accountId: string): Promise<number> {
 }
 
 export const fastTimeouts = { stepStartToCloseMs: 5_000, stepScheduleToCloseMs: 20_000, compensationStuckAfterMs: 60_000 };
+
+let tracing: ReturnType<typeof setupTracing> | undefined;
+/** One tracer provider per test process, recording spans in memory (the tracing test reads them). */
+export function testTracing() {
+  tracing ??= setupTracing({ exporter: 'none', otlpEndpoint: 'http://127.0.0.1:1/unused' }, 'sagaflow-test', new SimpleSpanProcessor(spans));
+  return tracing;
+}
+export const spans = new InMemorySpanExporter();
+export const testTracingPlugin = () => tracingPlugin(testTracing());
