@@ -1,6 +1,6 @@
 // A project-owned MariaDB instance: its own datadir, port and socket, an app user with a password. Installs Debian's
 // mariadb-server when it is missing and we are root; otherwise says what to install. Never touches a system instance.
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -88,7 +88,7 @@ export async function startMariaDb({ dataDir, port, database, user, password, du
   mkdirSync(logDir, { recursive: true });
   if (isRoot) chownSync(logDir, uidOf('mysql'), gidOf('mysql'));
   const entry = start('mariadb', bins.server, args, { logFile: join(logDir, 'mariadb.stdout.log') });
-  await waitFor(`MariaDB on 127.0.0.1:${port}`, () => existsSync(socket) && pingable(bins, socket), { entry, timeoutMs: 60_000 });
+  await waitFor(`MariaDB on 127.0.0.1:${port}`, async () => existsSync(socket) && (await pingable(bins, socket)), { entry, timeoutMs: 60_000 });
   const q = (s) => s.replace(/'/g, "''");
   sql(
     bins,
@@ -104,9 +104,12 @@ export async function startMariaDb({ dataDir, port, database, user, password, du
   return { url, entry, socket, bins };
 }
 
+/** Asynchronous, so a caller that serves traffic meanwhile (the chaos run restarting MariaDB) is not blocked. */
 function pingable(bins, socket) {
   const user = isRoot ? 'root' : userInfo().username;
-  return spawnSync(bins.client, ['--no-defaults', `--socket=${socket}`, '-u', user, '-e', 'SELECT 1'], { encoding: 'utf8' }).status === 0;
+  return new Promise((resolve) => {
+    execFile(bins.client, ['--no-defaults', `--socket=${socket}`, '-u', user, '-e', 'SELECT 1'], { timeout: 5000 }, (err) => resolve(!err));
+  });
 }
 
 function idOf(flag, name) {

@@ -1,7 +1,7 @@
 // Starts the real Temporal dev server (frontend, history, matching, visibility and the Web UI in one process):
 // persisted to a SQLite file for `npm run dev`, in memory for tests. The project's search attributes are
 // registered at start, and the dynamic config enables updates and update-with-start.
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { findTemporalCli, INSTALL_HELP } from './temporal-cli.mjs';
 import { start, waitFor } from './procs.mjs';
@@ -28,6 +28,15 @@ function healthy(cli, address) {
   return r.status === 0 && /SERVING/.test(r.stdout);
 }
 
+/** The same check without blocking the event loop (callers may be serving traffic while the server (re)starts). */
+function healthyAsync(cli, address) {
+  return new Promise((resolve) => {
+    execFile(cli, ['operator', 'cluster', 'health', '--address', address], { encoding: 'utf8', timeout: 5000 }, (err, stdout) =>
+      resolve(!err && /SERVING/.test(stdout)),
+    );
+  });
+}
+
 /**
  * @returns {{ address: string, uiUrl: string|null, cli: string, entry: object }}
  */
@@ -40,7 +49,7 @@ export async function startTemporal(opts) {
     throw new Error('no Temporal CLI available');
   }
   const entry = start('temporal', cli, serverArgs({ ip, ...opts }), { logFile: join(logDir, 'temporal.log') });
-  await waitFor(`Temporal dev server on ${address}`, () => healthy(cli, address), { entry, timeoutMs: 90_000 });
+  await waitFor(`Temporal dev server on ${address}`, () => healthyAsync(cli, address), { entry, timeoutMs: 90_000 });
   return { address, uiUrl: opts.headless ? null : `http://${ip}:${uiPort}`, cli, entry };
 }
 

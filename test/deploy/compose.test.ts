@@ -1,0 +1,279 @@
+// The container deployment files, checked without a Docker engine: docker-compose.yml against the official Compose
+// Specification JSON schema plus the structure the stack relies on, the Dockerfile's stages and runtime rules, and
+// the workflow-bundle script the image build runs.
+//
+// compose-spec.json beside this file is the Compose Specification schema (github.com/compose-spec/compose-spec,
+// schema/compose-spec.json, Apache-2.0), byte for byte as vendored in the PyPI package check-jsonschema 0.39.0
+// (check_jsonschema/builtin_schemas/vendor/compose-spec.json). To refresh it, take the same file from a newer release.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import Ajv2020 from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
+import { parse } from 'yaml';
+import { SearchAttributeType } from '@temporalio/common';
+import { describe, expect, it } from 'vitest';
+import * as searchAttributes from '../../src/shared/search-attributes';
+
+const root = resolve(__dirname, '../..');
+const read = (path: string) => readFileSync(join(root, path), 'utf8');
+
+type Service = {
+  image?: string;
+  build?: string | { context?: string; dockerfile?: string; target?: string };
+  command?: string | string[];
+  entrypoint?: string | string[];
+  container_name?: string;
+  ports?: unknown[];
+  environment?: Record<string, string> | string[];
+  depends_on?: string[] | Record<string, { condition?: string }>;
+  healthcheck?: { test?: string | string[]; disable?: boolean };
+  volumes?: (string | { type?: string; source?: string; target?: string })[];
+  restart?: string;
+};
+type Compose = { services: Record<string, Service>; volumes?: Record<string, unknown> };
+
+// Compose files may use YAML 1.1 merge keys (`<<: *anchor`); parse them the way Compose does.
+const composeText = read('docker-compose.yml');
+const compose = parse(composeText, { merge: true }) as Compose;
+const services = compose.services;
+
+function validator() {
+  const schema = JSON.parse(read('test/deploy/compose-spec.json'));
+  // Strict about unknown keywords and formats; the official schema itself trips strictTypes/strictRequired.
+  const ajv = new Ajv2020({ allErrors: true, strict: true, strictTypes: false, strictRequired: false });
+  addFormats(ajv);
+  return ajv.compile(schema);
+}
+
+const argv = (v: string | string[] | undefined) => (Array.isArray(v) ? v : (v ?? '').split(/\s+/).filter(Boolean));
+const env = (s: Service): Record<string, string> =>
+  Array.isArray(s.environment)
+    ? Object.fromEntries(s.environment.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]))
+    : { ...s.environment };
+const dependsOn = (s: Service): Record<string, string> =>
+  Array.isArray(s.depends_on)
+    ? Object.fromEntries(s.depends_on.map((d) => [d, 'service_started']))
+    : Object.fromEntries(Object.entries(s.depends_on ?? {}).map(([k, v]) => [k, v?.condition ?? 'service_started']));
+
+describe('docker-compose.yml', () => {
+  it('is valid against the Compose Specification schema', () => {
+    const validate = validator();
+    const ok = validate(compose);
+    const errors = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message} ${JSON.stringify(e.params)}`);
+    expect(errors).toEqual([]);
+    expect(ok).toBe(true);
+  });
+
+  it('the schema check is not vacuous: a misspelt key or a bad depends_on condition is rejected', () => {
+    const validate = validator();
+    const bad = structuredClone(compose) as unknown as { services: Record<string, Record<string, unknown>> };
+    bad.services.worker.container_nam = 'w';
+    expect(validate(bad)).toBe(false);
+    const bad2 = structuredClone(compose) as unknown as { services: Record<string, Record<string, unknown>> };
+    bad2.services.api.depends_on = { migrate: { condition: 'service_finished' } };
+    expect(validate(bad2)).toBe(false);
+  });
+
+  it('has the whole stack', () => {
+    for (const name of ['mysql', 'temporal', 'temporal-ui', 'temporal-admin-tools', 'migrate', 'api', 'worker']) {
+      expect(services, name).toHaveProperty(name);
+    }
+  });
+
+  it('every depends_on names a service of this file', () => {
+    for (const [name, s] of Object.entries(services)) {
+      for (const dep of Object.keys(dependsOn(s))) expect(services, `${name} -> ${dep}`).toHaveProperty(dep);
+    }
+  });
+
+  it('pins every third-party image to a tag', () => {
+    for (const [name, s] of Object.entries(services)) {
+      if (!s.image) continue;
+      expect(s.image, name).toMatch(/^[\w./-]+:[\w.-]+$/);
+      expect(s.image, name).not.toMatch(/:latest$/);
+    }
+    expect(services.temporal.image).toMatch(/^temporalio\/auto-setup:/);
+    expect(services['temporal-ui'].image).toMatch(/^temporalio\/ui:/);
+    expect(services['temporal-admin-tools'].image).toMatch(/^temporalio\/admin-tools:/);
+  });
+
+  it('api, worker and migrate build the runtime stage of ./Dockerfile, each with its own command', () => {
+    const commands: Record<string, string[]> = {
+      api: ['node', 'dist/api/server.js'],
+      worker: ['node', 'dist/worker.js'],
+      migrate: ['node', 'dist/db/migrate-cli.js'],
+    };
+    for (const [name, command] of Object.entries(commands)) {
+      const s = services[name];
+      const build = typeof s.build === 'string' ? { context: s.build } : s.build;
+      expect(build, name).toBeDefined();
+      expect(resolve(root, build?.context ?? '.'), name).toBe(root);
+      expect(build?.dockerfile ?? 'Dockerfile', name).toBe('Dockerfile');
+      expect(build?.target ?? 'runtime', name).toBe('runtime');
+      expect(argv(s.command), name).toEqual(command);
+    }
+    expect(existsSync(join(root, 'Dockerfile'))).toBe(true);
+  });
+
+  it('gives api, worker and migrate the same MySQL and Temporal settings', () => {
+    for (const name of ['api', 'worker', 'migrate']) {
+      expect(env(services[name]), name).toMatchObject({
+        DATABASE_URL: 'mysql://sagaflow:sagaflow@mysql:3306/sagaflow',
+        TEMPORAL_ADDRESS: 'temporal:7233',
+        API_HOST: '0.0.0.0',
+        API_PORT: '3000',
+        NODE_ENV: 'production',
+        API_KEYS: '${API_KEYS:-change-me}',
+      });
+    }
+    expect(services.api.ports).toEqual(['3000:3000']);
+  });
+
+  it('lets the worker scale: no container_name and no host port', () => {
+    const worker = services.worker;
+    expect(worker).not.toHaveProperty('container_name');
+    expect(worker.ports ?? []).toEqual([]);
+    // A fixed container name anywhere else would not block scaling the worker, but none is needed.
+    for (const [name, s] of Object.entries(services)) expect(s, name).not.toHaveProperty('container_name');
+  });
+
+  it('starts api and worker only after the migrations and the search attributes are in place', () => {
+    expect(dependsOn(services.migrate)).toEqual({ mysql: 'service_healthy' });
+    expect(services.migrate.restart).toBe('no');
+    for (const name of ['api', 'worker']) {
+      expect(dependsOn(services[name]), name).toMatchObject({
+        migrate: 'service_completed_successfully',
+        'temporal-admin-tools': 'service_completed_successfully',
+      });
+    }
+    expect(dependsOn(services.temporal)).toEqual({ mysql: 'service_healthy' });
+    expect(services.mysql.healthcheck?.test).toBeTruthy();
+    expect(services.mysql.healthcheck?.disable).not.toBe(true);
+  });
+
+  it('points auto-setup at the MySQL service', () => {
+    expect(env(services.temporal)).toMatchObject({ DB: 'mysql8', MYSQL_SEEDS: 'mysql' });
+    expect(services.temporal.ports).toContain('7233:7233');
+    expect(env(services['temporal-ui'])).toMatchObject({ TEMPORAL_ADDRESS: 'temporal:7233' });
+    expect(services['temporal-ui'].ports).toContain('8233:8080');
+  });
+
+  it('initialises MySQL with the sagaflow database and account, on a named volume', () => {
+    const volumes = (services.mysql.volumes ?? []).map((v) => (typeof v === 'string' ? v : `${v.source}:${v.target}`));
+    expect(volumes.some((v) => /^\.\/deploy\/mysql-init:\/docker-entrypoint-initdb\.d(:ro)?$/.test(v))).toBe(true);
+    const named = volumes.map((v) => v.split(':')[0]).filter((src) => !src.startsWith('.') && !src.startsWith('/'));
+    expect(named.length).toBeGreaterThan(0);
+    for (const n of named) expect(compose.volumes ?? {}, n).toHaveProperty(n);
+
+    const sql = read('deploy/mysql-init/01-sagaflow.sql');
+    expect(sql).toMatch(/CREATE DATABASE IF NOT EXISTS `sagaflow`/);
+    expect(sql).toMatch(/CREATE USER IF NOT EXISTS 'sagaflow'@'%' IDENTIFIED BY 'sagaflow'/);
+    expect(sql).toMatch(/GRANT ALL PRIVILEGES ON `sagaflow`\.\* TO 'sagaflow'@'%'/);
+    // The Temporal account named in the temporal service exists too.
+    const t = env(services.temporal);
+    expect(sql).toContain(`CREATE USER IF NOT EXISTS '${t.MYSQL_USER}'@'%' IDENTIFIED BY '${t.MYSQL_PWD}'`);
+  });
+
+  it('registers exactly the search attributes the code defines, as Keyword, with the temporal CLI', () => {
+    const admin = services['temporal-admin-tools'];
+    const defined = Object.values(searchAttributes as Record<string, unknown>)
+      .filter((k): k is { name: string; type: string } => typeof k === 'object' && k !== null && 'name' in k && 'type' in k)
+      .map((k) => {
+        expect(k.type, k.name).toBe(SearchAttributeType.KEYWORD);
+        return k.name;
+      });
+    expect(defined.sort()).toEqual(['CustomerId', 'FlowStatus', 'OrderId', 'TransferId']);
+    expect(env(admin).SEARCH_ATTRIBUTES.split(/\s+/).sort()).toEqual(defined);
+    const script = argv(admin.command).join(' ');
+    expect(script).toContain('temporal operator search-attribute create');
+    expect(script).toContain('--type Keyword');
+    expect(admin.restart).toBe('no');
+  });
+});
+
+// Instructions by stage, continuation lines joined and comments dropped.
+function dockerfileStages(text: string) {
+  const lines = text
+    .replace(/\\\r?\n/g, ' ')
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+  const stages: { name: string; instructions: string[] }[] = [];
+  for (const line of lines) {
+    const from = /^FROM\s+\S+(?:\s+AS\s+(\S+))?/i.exec(line);
+    if (from) stages.push({ name: (from[1] ?? '').toLowerCase(), instructions: [line] });
+    else stages.at(-1)?.instructions.push(line.replace(/\s+/g, ' '));
+  }
+  return stages;
+}
+
+describe('Dockerfile', () => {
+  const text = read('Dockerfile');
+  const stages = dockerfileStages(text);
+  const stage = (name: string) => stages.find((s) => s.name === name)?.instructions ?? [];
+
+  it('has the stages deps, build and runtime, runtime last', () => {
+    expect(stages.map((s) => s.name)).toEqual(expect.arrayContaining(['deps', 'build', 'runtime']));
+    expect(stages.at(-1)?.name).toBe('runtime');
+  });
+
+  it('builds on Node 20 (bookworm-slim)', () => {
+    expect(text).toMatch(/node:20-bookworm-slim/);
+  });
+
+  it('installs from the lockfile, compiles and prebuilds the workflow bundle', () => {
+    expect(stage('deps').some((i) => /^RUN .*npm ci\b/.test(i))).toBe(true);
+    expect(stage('build').some((i) => /^RUN .*npm run build\b/.test(i))).toBe(true);
+    expect(stage('build').some((i) => /node scripts\/bundle-workflows\.mjs dist\/workflow-bundle\.js/.test(i))).toBe(true);
+  });
+
+  it('runtime: production dependencies only, dist/ from the build stage, as user node', () => {
+    const runtime = stage('runtime');
+    expect(runtime.some((i) => /^RUN .*npm ci --omit=dev\b/.test(i))).toBe(true);
+    expect(runtime.some((i) => /^COPY --from=build .*\/app\/dist/.test(i))).toBe(true);
+    expect(runtime).toContain('USER node');
+    const env = runtime.filter((i) => i.startsWith('ENV ')).join(' ');
+    expect(env).toContain('NODE_ENV=production');
+    expect(env).toContain('WORKFLOW_BUNDLE_PATH=/app/dist/workflow-bundle.js');
+    expect(runtime.at(-1)).toBe('CMD ["node", "dist/api/server.js"]');
+    // USER comes before CMD and nothing after it switches back to root.
+    const user = runtime.lastIndexOf('USER node');
+    expect(runtime.slice(user + 1).some((i) => /^USER /.test(i))).toBe(false);
+  });
+
+  it('has no HEALTHCHECK (docker-compose.yml declares them)', () => {
+    expect(stages.flatMap((s) => s.instructions).some((i) => /^HEALTHCHECK\b/i.test(i))).toBe(false);
+  });
+
+  it('keeps node_modules, local state and VCS out of the build context', () => {
+    const ignored = read('.dockerignore')
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
+    expect(ignored).toEqual(expect.arrayContaining(['node_modules', 'dist', '.data', '.git', 'test/artifacts']));
+  });
+});
+
+describe('scripts/bundle-workflows.mjs', () => {
+  it('writes the workflow bundle to the given path', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sagaflow-bundle-'));
+    try {
+      const out = join(dir, 'nested', 'workflow-bundle.js');
+      execFileSync(process.execPath, [join(root, 'scripts/bundle-workflows.mjs'), out], { cwd: dir, stdio: 'pipe' });
+      expect(statSync(out).size).toBeGreaterThan(10_000);
+      const code = readFileSync(out, 'utf8');
+      expect(code).toContain('__TEMPORAL__');
+      expect(code).toContain('src/workflows/index.ts');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('refuses to run without an output path', () => {
+    expect(() =>
+      execFileSync(process.execPath, [join(root, 'scripts/bundle-workflows.mjs')], { stdio: 'pipe' }),
+    ).toThrow(/usage/);
+  });
+});
