@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureChromium } from './lib/browser.mjs';
 import { ensureDeps } from './lib/deps.mjs';
 import { log } from './lib/log.mjs';
 import { cleanup, stopOnSignals } from './lib/procs.mjs';
@@ -16,6 +17,7 @@ stopOnSignals();
 let code = 1;
 try {
   ensureDeps(root);
+  const chromium = ensureChromium();
   const started = Date.now();
   const stack = await provision({ mode: 'test', root, searchAttributes: await loadSearchAttributes(root) });
   log.info(`services ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -30,6 +32,7 @@ try {
       TEMPORAL_UI_URL: stack.temporal.uiUrl ?? '',
       TEMPORAL_CLI: stack.temporal.cli,
       SAGAFLOW_TEST_WORKDIR: stack.work,
+      ...(chromium ? { CHROMIUM_PATH: chromium } : {}),
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
     },
   });
