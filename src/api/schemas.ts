@@ -22,7 +22,8 @@ export const Text = (max: number) =>
     .string()
     .min(1)
     .max(max)
-    .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'control characters are not allowed')
+    .refine((s) => !/[\u0000-\u001f\u007f-\u009f]/.test(s), 'control characters are not allowed')
+    .refine((s) => !/\p{Cs}/u.test(s), 'unpaired surrogates are not allowed (not valid Unicode)')
     .refine((s) => s.trim().length > 0, 'must not be blank');
 export const Timestamp = z.string().openapi({ format: 'date-time' });
 

@@ -2,6 +2,7 @@
 // a replacement finishes the rest; SIGTERM on the API finishes the request in flight before exiting.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { until } from '../helpers/wait';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { workflowIds } from '../../src/shared/names';
 import { transferMoney } from '../../src/workflows';
@@ -18,14 +19,6 @@ function launch(script: string, env: Record<string, string>) {
   return { child, exited, output: () => output };
 }
 
-async function until(check: () => boolean | Promise<boolean>, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await sleep(100);
-  }
-  throw new Error('condition not met in time');
-}
 
 async function freePort(): Promise<number> {
   const { createServer } = await import('node:net');

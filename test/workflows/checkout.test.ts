@@ -1,6 +1,7 @@
 // checkoutOrder through the real worker, server and MariaDB: every path, with money and stock conserved.
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { until } from '../helpers/wait';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../src/activities';
 import type { OrderInput, OrderLine } from '../../src/shared/flows';
@@ -125,14 +126,14 @@ describe('checkoutOrder', () => {
       ctx,
       async (tq) => {
         const handle = await start(tq, { paymentAccountId: payer, items: [{ sku, quantity: 2 }] });
-        await waitFor(async () => (await handle.query(orderProgressQuery)).steps.some((s) => s.name === 'payment:try' && s.state === 'running'));
+        await until(async () => (await handle.query(orderProgressQuery)).steps.some((s) => s.name === 'payment:try' && s.state === 'running'));
         await handle.executeUpdate(cancelOrderUpdate, { args: [{}] });
         return handle.result();
       },
       { activities: slowPayment },
     );
     expect(result).toMatchObject({ status: 'CANCELLED', reason: { code: 'OrderCancelled' } });
-    await waitFor(async () => (await account(ctx.db, payer)).frozen === 0 && (await account(ctx.db, payer)).balance === 10_000);
+    await until(async () => (await account(ctx.db, payer)).frozen === 0 && (await account(ctx.db, payer)).balance === 10_000);
     expect(await product(ctx.db, sku)).toEqual({ stock: 5, reserved: 0 });
   });
 
@@ -161,15 +162,7 @@ describe('checkoutOrder', () => {
   });
 });
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 15_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await sleep(100);
-  }
-  throw new Error('condition not met in time');
-}
 
 async function waitForStatus(handle: { query: (q: typeof orderProgressQuery) => Promise<{ status: string }> }, status: string) {
-  await waitFor(async () => (await handle.query(orderProgressQuery)).status === status);
+  await until(async () => (await handle.query(orderProgressQuery)).status === status);
 }

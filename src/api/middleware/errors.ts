@@ -45,6 +45,10 @@ export function toApiError(err: unknown): ApiError | null {
     }
   }
   if (isDbUnavailable(err)) return new ApiError(Codes.unavailable, 'the database is unavailable; safe to retry');
+  // An update (approve, cancel) that no worker processed before its deadline, e.g. right after a worker died.
+  if ((err as Error)?.name === 'WorkflowUpdateRPCTimeoutOrCancelledError') {
+    return new ApiError(Codes.unavailable, 'the flow did not answer in time; safe to retry');
+  }
   if (isTemporalUnavailable(err)) return new ApiError(Codes.unavailable, 'Temporal is unavailable; safe to retry');
   return null;
 }

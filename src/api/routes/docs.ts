@@ -32,7 +32,7 @@ export function mountDocs(app: OpenAPIHono<AppEnv>) {
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.get('/docs', (c) => c.html(page));
   app.get('/docs/assets/init.js', (c) => c.body(init, 200, { 'Content-Type': 'text/javascript' }));
-  app.get('/docs/assets/:file{swagger-ui\\.css|swagger-ui-bundle\\.js}', (c) => {
+  app.get('/docs/assets/:file{(?:swagger-ui\\.css|swagger-ui-bundle\\.js)}', (c) => {
     const file = c.req.param('file') as keyof typeof assets;
     const type = file.endsWith('.css') ? 'text/css' : 'text/javascript';
     return c.body(assets[file], 200, { 'Content-Type': type, 'Cache-Control': 'public, max-age=86400' });

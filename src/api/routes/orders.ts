@@ -9,8 +9,8 @@ import { CustomerIdKey, FlowStatusKey, OrderIdKey } from '../../shared/search-at
 import { approveOrderUpdate, cancelOrderUpdate, checkoutOrder, orderProgressQuery } from '../../workflows/checkout';
 import type { AppDeps, AppEnv } from '../deps';
 import { conflict, notFound, ok, rejected } from '../envelope';
-import { claimFlowId } from '../flows/idempotency';
-import { askProgress, startFlow, waitForResult } from '../flows/temporal';
+import { postFlow } from '../flows/post';
+import { askProgress, startFlow } from '../flows/temporal';
 import { iso, mergeStatus, stepsView } from '../flows/views';
 import { validationHook } from '../middleware/errors';
 import {
@@ -26,7 +26,6 @@ import {
   Step,
   Text,
   Timestamp,
-  waitSeconds,
 } from '../schemas';
 import { stepTimeouts } from './transfers';
 
@@ -91,7 +90,7 @@ const cancel = createRoute({
 });
 
 export function ordersRouter(deps: AppDeps) {
-  const { db, config, metrics, temporal } = deps;
+  const { config, temporal } = deps;
   const router = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
   async function load(id: string, live?: OrderProgress, ask = true): Promise<OrderView | undefined> {
@@ -135,55 +134,47 @@ export function ordersRouter(deps: AppDeps) {
     const body = c.req.valid('json');
     const headers = c.req.valid('header');
     await prevalidate(body);
-    const id = await claimFlowId(db, {
-      principal: c.get('principal'),
-      key: headers['idempotency-key'],
-      resource: 'order',
-      body,
-      retentionHours: config.retention.idempotencyHours,
-    });
     const { flows } = config;
-    const { handle, started } = await startFlow(deps, checkoutOrder, {
-      workflowId: workflowIds.order(id),
-      args: [
-        {
-          id,
-          ...body,
-          policy: {
-            approvalThreshold: flows.approvalThreshold,
-            approvalTimeoutMs: flows.approvalTimeoutMs,
-            pointsPerMinorUnits: flows.pointsPerMinorUnits,
-            merchantAccountId: flows.merchantAccountId,
-          },
-          timeouts: stepTimeouts(config),
-        },
-      ],
-      typedSearchAttributes: [
-        { key: OrderIdKey, value: id },
-        { key: CustomerIdKey, value: body.customerId },
-        { key: FlowStatusKey, value: 'PENDING' },
-      ],
-      staticSummary: `Order of ${body.items.length} line(s) for ${body.customerId}, paid from ${body.paymentAccountId}`,
-    });
-    if (started) metrics.flows.inc({ type: 'order', outcome: 'started' });
-    const wait = waitSeconds(headers.prefer);
-    const result = await waitForResult<OrderProgress>(deps, handle, wait);
-    if (result) metrics.flows.inc({ type: 'order', outcome: result.status.toLowerCase() });
-    const view = (await load(id, result, false)) ?? {
-      id,
-      status: 'PENDING' as const,
-      ...body,
-      items: body.items.map((i) => ({ ...i, price: null })),
-      total: null,
-      currency: null,
-      reason: null,
-      reasonCode: null,
-      steps: [],
-      createdAt: null,
+    const policy = {
+      approvalThreshold: flows.approvalThreshold,
+      approvalTimeoutMs: flows.approvalTimeoutMs,
+      pointsPerMinorUnits: flows.pointsPerMinorUnits,
+      merchantAccountId: flows.merchantAccountId,
     };
-    // Without Prefer: wait the answer is always 202; with it, 200 once the flow is terminal.
-    const done = wait > 0 && terminalOrderStatuses.includes(view.status);
-    return ok(c, view, done ? 200 : 202, done ? {} : { Location: `/v1/orders/${id}` });
+    const r = await postFlow(
+      deps,
+      { principal: c.get('principal'), idempotencyKey: headers['idempotency-key'], prefer: headers.prefer, body },
+      {
+        type: 'order',
+        collection: '/v1/orders',
+        terminal: terminalOrderStatuses,
+        start: (id) =>
+          startFlow(deps, checkoutOrder, {
+            workflowId: workflowIds.order(id),
+            args: [{ id, ...body, policy, timeouts: stepTimeouts(config) }],
+            typedSearchAttributes: [
+              { key: OrderIdKey, value: id },
+              { key: CustomerIdKey, value: body.customerId },
+              { key: FlowStatusKey, value: 'PENDING' },
+            ],
+            staticSummary: `Order of ${body.items.length} line(s) for ${body.customerId}, paid from ${body.paymentAccountId}`,
+          }),
+        load: (id, result: OrderProgress | undefined) => load(id, result, false),
+        pending: (id) => ({
+          id,
+          status: 'PENDING' as const,
+          ...body,
+          items: body.items.map((i) => ({ ...i, price: null })),
+          total: null,
+          currency: null,
+          reason: null,
+          reasonCode: null,
+          steps: [],
+          createdAt: null,
+        }),
+      },
+    );
+    return ok(c, r.view, r.status, r.headers);
   });
 
   router.openapi(get, async (c) => {

@@ -8,8 +8,8 @@ import { CustomerIdKey, FlowStatusKey, TransferIdKey } from '../../shared/search
 import { transferMoney, transferProgressQuery as transferQuery } from '../../workflows/transfer';
 import type { AppDeps, AppEnv } from '../deps';
 import { notFound, ok, rejected } from '../envelope';
-import { claimFlowId } from '../flows/idempotency';
-import { askProgress, startFlow, waitForResult } from '../flows/temporal';
+import { postFlow } from '../flows/post';
+import { askProgress, startFlow } from '../flows/temporal';
 import { iso, mergeStatus, stepsView } from '../flows/views';
 import { validationHook } from '../middleware/errors';
 import {
@@ -27,7 +27,6 @@ import {
   Step,
   Text,
   Timestamp,
-  waitSeconds,
 } from '../schemas';
 import { money } from '../../shared/money';
 
@@ -76,7 +75,7 @@ const get = createRoute({
 });
 
 export function transfersRouter(deps: AppDeps) {
-  const { db, config, metrics } = deps;
+  const { config } = deps;
   const router = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
   async function load(id: string, live?: TransferProgress, ask = true): Promise<TransferView | undefined> {
@@ -111,31 +110,29 @@ export function transfersRouter(deps: AppDeps) {
     }
     if (body.fromAccountId === body.toAccountId) throw rejected('source and destination are the same account', BusinessErrors.SameAccount);
 
-    const id = await claimFlowId(db, {
-      principal: c.get('principal'),
-      key: headers['idempotency-key'],
-      resource: 'transfer',
-      body,
-      retentionHours: config.retention.idempotencyHours,
-    });
-    const { handle, started } = await startFlow(deps, transferMoney, {
-      workflowId: workflowIds.transfer(id),
-      args: [{ id, ...body, memo: body.memo ?? null, timeouts: stepTimeouts(config) }],
-      typedSearchAttributes: [
-        { key: TransferIdKey, value: id },
-        { key: CustomerIdKey, value: body.fromAccountId },
-        { key: FlowStatusKey, value: 'RUNNING' },
-      ],
-      staticSummary: `Transfer ${money(body.amount, body.currency)} ${body.fromAccountId} → ${body.toAccountId}`,
-    });
-    if (started) metrics.flows.inc({ type: 'transfer', outcome: 'started' });
-    const wait = waitSeconds(headers.prefer);
-    const result = await waitForResult<TransferProgress>(deps, handle, wait);
-    if (result) metrics.flows.inc({ type: 'transfer', outcome: result.status.toLowerCase() });
-    const view = (await load(id, result, false)) ?? pendingView(id, body);
-    // Without Prefer: wait the answer is always 202; with it, 200 once the flow is terminal.
-    const done = wait > 0 && terminalTransferStatuses.includes(view.status);
-    return ok(c, view, done ? 200 : 202, done ? {} : { Location: `/v1/transfers/${id}` });
+    const r = await postFlow(
+      deps,
+      { principal: c.get('principal'), idempotencyKey: headers['idempotency-key'], prefer: headers.prefer, body },
+      {
+        type: 'transfer',
+        collection: '/v1/transfers',
+        terminal: terminalTransferStatuses,
+        start: (id) =>
+          startFlow(deps, transferMoney, {
+            workflowId: workflowIds.transfer(id),
+            args: [{ id, ...body, memo: body.memo ?? null, timeouts: stepTimeouts(config) }],
+            typedSearchAttributes: [
+              { key: TransferIdKey, value: id },
+              { key: CustomerIdKey, value: body.fromAccountId },
+              { key: FlowStatusKey, value: 'RUNNING' },
+            ],
+            staticSummary: `Transfer ${money(body.amount, body.currency)} ${body.fromAccountId} → ${body.toAccountId}`,
+          }),
+        load: (id, result: TransferProgress | undefined) => load(id, result, false),
+        pending: (id) => pendingView(id, body),
+      },
+    );
+    return ok(c, r.view, r.status, r.headers);
   });
 
   router.openapi(get, async (c) => {
