@@ -8,6 +8,8 @@ export const BusinessErrors = {
   ProductNotFound: 'ProductNotFound',
   OutOfStock: 'OutOfStock',
   OrderCancelled: 'OrderCancelled',
+  /** The flow was cancelled through Temporal (an operator), not by a business request. */
+  Cancelled: 'Cancelled',
   ApprovalTimedOut: 'ApprovalTimedOut',
   /** A forward step kept failing past its schedule-to-close timeout: the saga gave up and compensated. */
   DependencyUnavailable: 'DependencyUnavailable',

@@ -5,7 +5,7 @@ import { BusinessErrors, isBusinessErrorType } from '../shared/errors';
 import type { FlowReason } from '../shared/flows';
 
 export function reasonOf(err: unknown): FlowReason {
-  if (isCancellation(err)) return { code: BusinessErrors.OrderCancelled, message: 'cancelled' };
+  if (isCancellation(err)) return { code: BusinessErrors.Cancelled, message: 'cancelled by an operator' };
   const cause = err instanceof ActivityFailure ? err.cause : err;
   if (cause instanceof ApplicationFailure && isBusinessErrorType(cause.type)) {
     return { code: cause.type!, message: cause.message };
