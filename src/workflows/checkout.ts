@@ -8,6 +8,7 @@ import {
   defineQuery,
   defineUpdate,
   isCancellation,
+  patched,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -91,16 +92,21 @@ export async function checkoutOrder(input: OrderInput): Promise<OrderProgress> {
   );
 
   const saga = new Saga(progress, { stuckAfterMs: input.timeouts.compensationStuckAfterMs, onStuck });
-  const tcc = new Tcc(saga, input.timeouts.compensationStuckAfterMs, onStuck);
+  const tcc = new Tcc(saga);
   const order = { id: input.id, customerId: input.customerId, paymentAccountId: input.paymentAccountId, items: input.items };
 
   try {
     await work.run(async () => {
       setCurrentDetails(`Creating order of ${input.items.length} line(s)`);
-      created = await saga.step('create-order', () =>
+      const create = () =>
         forward.createOrder.executeWithOptions({ summary: `Create order ${input.id} (${input.items.length} lines)` }, [
           { branchId: 'create', order },
-        ]),
+        ]);
+      // A cancel request must not interrupt the creation: cancelled in flight, the attempt still commits on its worker
+      // after the flow has ended (a PENDING order row for ever), or never runs (a CANCELLED order with no row at all).
+      // It is one short transaction; the cancel takes effect at the tries, which are scheduled in the cancelled scope.
+      created = await saga.step('create-order', () =>
+        patched('create-order-not-cancellable') ? CancellationScope.nonCancellable(create) : create(),
       );
       const priced = created;
       setCurrentDetails(`Reserving stock for ${priced.items.length} line(s)`);

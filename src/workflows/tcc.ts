@@ -2,7 +2,6 @@
 // try runs, so a try that timed out is still cancelled; the barrier makes that a null compensation when it never
 // committed). Confirm runs only once every try succeeded and is retried until it succeeds.
 import type { Saga } from './saga';
-import { untilDone } from './retry';
 
 export interface Participant {
   name: string;
@@ -14,11 +13,8 @@ export interface Participant {
 export class Tcc {
   private readonly tried: Participant[] = [];
 
-  constructor(
-    private readonly saga: Saga,
-    private readonly stuckAfterMs: number,
-    private readonly onStuck?: (stuck: boolean) => void,
-  ) {}
+  /** Confirms and cancels use the saga's undo options (never give up; alarm when stuck). */
+  constructor(private readonly saga: Saga) {}
 
   /** Tries every participant concurrently. Any failure leaves all of them registered for cancel. */
   async tryAll(participants: Participant[]): Promise<void> {
@@ -31,15 +27,7 @@ export class Tcc {
   /** Confirms every participant concurrently, each retried until it succeeds. */
   async confirmAll(): Promise<void> {
     this.saga.commit();
-    const { progress } = this.saga;
-    await Promise.all(
-      this.tried.map(async (p) => {
-        const name = `${p.name}:confirm`;
-        progress.mark(name, 'running');
-        await untilDone(progress, name, p.confirm, { stuckAfterMs: this.stuckAfterMs, onStuck: this.onStuck });
-        progress.mark(name, 'done');
-      }),
-    );
+    await Promise.all(this.tried.map((p) => this.saga.always(`${p.name}:confirm`, p.confirm)));
   }
 
   /** Cancels every participant whose try may have run (the saga's stack holds exactly those). */

@@ -18,7 +18,7 @@ import { Saga } from './saga';
 export const transferProgressQuery = defineQuery<TransferProgress>('progress');
 
 export async function transferMoney(input: TransferInput): Promise<TransferProgress> {
-  const { forward, undo } = flowActivities(input.timeouts);
+  const { forward, undo } = flowActivities(input.timeouts, { local: input.localActivities === true });
   const progress = new Progress();
   let status: TransferStatus = 'RUNNING';
   let reason: FlowReason | undefined;
