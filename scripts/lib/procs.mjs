@@ -18,8 +18,10 @@ export function start(name, command, args, { logFile, env, cwd, inherit = false 
   const child = spawn(command, args, { env: { ...process.env, ...env }, cwd, stdio, detached: true });
   if (!inherit) {
     const out = createWriteStream(logFile, { flags: 'a' });
-    child.stdout.pipe(out);
-    child.stderr.pipe(out);
+    // Both streams share one file: neither may end it while the other still writes (write after end).
+    child.stdout.pipe(out, { end: false });
+    child.stderr.pipe(out, { end: false });
+    child.once('close', () => out.end());
   }
   const entry = { name, child, exited: false, code: null };
   child.on('exit', (code, signal) => {

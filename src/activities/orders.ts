@@ -144,12 +144,17 @@ export function createOrderActivities({ db }: { db: Sequelize }) {
       return { outcome: r.outcome };
     },
 
-    /** Records a non-final or failed status (AWAITING_APPROVAL, CANCELLED, FAILED); never overwrites CONFIRMED. */
+    /**
+     * Records a non-final or failed status (AWAITING_APPROVAL, CANCELLED, FAILED); never overwrites CONFIRMED. The
+     * non-final AWAITING_APPROVAL only moves a PENDING order: an attempt of it that stalled (a paused worker, or one
+     * the flow cancelled and left behind) can land after the order was CANCELLED and must not bring it back.
+     */
     async setOrderStatus({ orderId, status, reason }: { orderId: string; status: OrderStatus; reason?: FlowReason }) {
       await exec(
         db,
-        `UPDATE orders SET status = ?, reason_code = ?, reason = ?, updated_at = NOW(3) WHERE id = ? AND status <> 'CONFIRMED'`,
-        [status, reason?.code ?? null, reason?.message.slice(0, 512) ?? null, orderId],
+        `UPDATE orders SET status = ?, reason_code = ?, reason = ?, updated_at = NOW(3)
+          WHERE id = ? AND status <> 'CONFIRMED' AND (status = 'PENDING' OR ? IN ('CANCELLED', 'FAILED'))`,
+        [status, reason?.code ?? null, reason?.message.slice(0, 512) ?? null, orderId, status],
       );
     },
   };
