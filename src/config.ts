@@ -60,6 +60,7 @@ const schema = z.object({
   BARRIER_RETENTION_DAYS: z.coerce.number().positive().default(7),
   RETENTION_JOB_INTERVAL_MS: int(10 * 60_000, 1000),
 
+  FLOW_LOCAL_ACTIVITIES: bool.default(false),
   STEP_START_TO_CLOSE_MS: int(10_000, 100),
   STEP_SCHEDULE_TO_CLOSE_MS: int(120_000, 100),
   COMPENSATION_STUCK_AFTER_MS: int(5 * 60_000, 100),
@@ -117,6 +118,7 @@ function toConfig(e: z.output<typeof schema>) {
       intervalMs: e.RETENTION_JOB_INTERVAL_MS,
     },
     flows: {
+      localActivities: e.FLOW_LOCAL_ACTIVITIES,
       stepStartToCloseMs: e.STEP_START_TO_CLOSE_MS,
       stepScheduleToCloseMs: e.STEP_SCHEDULE_TO_CLOSE_MS,
       compensationStuckAfterMs: e.COMPENSATION_STUCK_AFTER_MS,

@@ -37,6 +37,9 @@ export interface TransferInput {
   currency: string;
   memo?: string | null;
   timeouts: StepTimeouts;
+  /** Run the steps as local activities (FLOW_LOCAL_ACTIVITIES). Optional: histories recorded without it replay as
+   * regular activities. */
+  localActivities?: boolean;
 }
 
 export interface TransferProgress {

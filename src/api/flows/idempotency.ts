@@ -35,12 +35,13 @@ export async function claimFlowId(db: Sequelize, input: ClaimInput): Promise<str
   const flowId = newFlowId();
   if (!input.key) return flowId;
   const hash = createHash('sha256').update(`${input.resource}\n${canonicalJson(input.body)}`).digest('hex');
-  await exec(
+  const inserted = await exec(
     db,
     `INSERT IGNORE INTO idempotency_keys (principal, idem_key, request_hash, resource, flow_id, created_at, expires_at)
      VALUES (?, ?, ?, ?, ?, NOW(3), NOW(3) + INTERVAL ? SECOND)`,
     [input.principal, input.key, hash, input.resource, flowId, Math.round(input.retentionHours * 3600)],
   );
+  if (inserted === 1) return flowId; // the key was new: the row just written is ours (one round trip, not two)
   const [row] = await select<{ request_hash: string; flow_id: string }>(
     db,
     'SELECT request_hash, flow_id FROM idempotency_keys WHERE principal = ? AND idem_key = ?',

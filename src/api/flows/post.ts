@@ -35,7 +35,11 @@ export async function postFlow<V extends { status: string }, R extends { status:
   const wait = waitSeconds(request.prefer);
   const result = await waitForResult<R>(deps, handle, wait);
   if (result) metrics.flows.inc({ type: spec.type, outcome: result.status.toLowerCase() });
-  const view = (await spec.load(id, result)) ?? spec.pending(id);
+  // Without an Idempotency-Key the id is brand new, so a flow not waited for has written nothing yet: answer its
+  // pending view without a database round trip. With a key the flow may be an earlier one (USE_EXISTING joins a
+  // running flow without an error), so it is read back, as is a flow waited for.
+  const fresh = !request.idempotencyKey && wait === 0;
+  const view = fresh ? spec.pending(id) : ((await spec.load(id, result)) ?? spec.pending(id));
   // Without Prefer: wait the answer is always 202; with it, 200 once the flow is terminal.
   const done = wait > 0 && spec.terminal.includes(view.status);
   return { view, status: done ? 200 : 202, headers: done ? {} : { Location: `${spec.collection}/${id}` } };
