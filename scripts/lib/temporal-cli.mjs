@@ -14,16 +14,17 @@ export function cacheDir() {
   return process.env.SAGAFLOW_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'sagaflow');
 }
 
-function works(path) {
+/** True when `path` runs and answers its version command (`temporal --version`, `go version`). */
+function works(path, versionArgs = ['--version']) {
   if (!path || !existsSync(path)) return false;
-  const r = spawnSync(path, ['--version'], { encoding: 'utf8' });
+  const r = spawnSync(path, versionArgs, { encoding: 'utf8' });
   return r.status === 0;
 }
 
-function onPath(name) {
+function onPath(name, versionArgs) {
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
     const candidate = join(dir, name);
-    if (works(candidate)) return candidate;
+    if (works(candidate, versionArgs)) return candidate;
   }
   return null;
 }
@@ -37,7 +38,7 @@ export function findTemporalCli({ build = true } = {}) {
   const found = onPath('temporal') ?? (works(cached) ? cached : null);
   if (found || !build) return found;
 
-  const go = onPath('go') ?? (works('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : null);
+  const go = onPath('go', ['version']) ?? (works('/usr/local/go/bin/go', ['version']) ? '/usr/local/go/bin/go' : null);
   if (!go) {
     log.warn('no Temporal CLI found and no Go toolchain to build one');
     return null;
