@@ -11,7 +11,8 @@ import { account, createAccount, createFlowsEnv, createProduct, fastTimeouts, mo
 const tsx = 'node_modules/.bin/tsx';
 
 function launch(script: string, env: Record<string, string>) {
-  const child = spawn(tsx, [script], { env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group: tsx runs the script in a child node process, and a group kill reaches both.
+  const child = spawn(tsx, [script], { env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
@@ -44,7 +45,13 @@ describe('graceful shutdown', () => {
     };
   });
   afterAll(async () => {
-    for (const c of children) c.kill('SIGKILL');
+    for (const c of children) {
+      try {
+        process.kill(-c.pid!, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
     await ctx?.close();
   });
 
