@@ -4,20 +4,26 @@
 // server on free ports, like `npm test`), migrations, a prebuilt workflow bundle, one worker and one API process,
 // 200 seeded accounts; then the scenarios one after another (see bench/NOTES.md):
 //   direct-db      the transfer's SQL in one local transaction per transfer, from Node via Sequelize (the limit)
-//   saga-remote    POST /v1/transfers with Prefer: wait=30, closed loop: each request ends when its flow is COMPLETED
+//   saga-remote    POST /v1/transfers with Prefer: wait=30, closed loop, regular activities: each request ends when its
+//                  flow is COMPLETED, so completions per second are counted directly (200 COMPLETED answers only)
 //   sync-remote    the same at a fixed arrival rate (open loop) of half saga-remote's maximum, Prefer: wait=10
-//   saga-local     saga-remote with FLOW_LOCAL_ACTIVITIES=true (the steps as local activities)
+//   saga-local     saga-remote with FLOW_LOCAL_ACTIVITIES=true (the steps as local activities; the default)
 //   sync-local     sync with local activities
-//   direct-db-paced the direct-db transaction at the sync rate (open loop), the fair latency baseline for sync
-//   start          POST /v1/transfers without wait vs a bare client.workflow.start from this process (sequential)
-//   inflight       worker RSS with 200 orders held in AWAITING_APPROVAL
-// then audits the database (money conserved, every transfer COMPLETED exactly once). Writes bench/results/latest.json
-// and latest.md (and a copy of the JSON under bench/results/runs/), stops everything it started.
+//   direct-db-paced the direct-db transaction at the sync rate (open loop): the like-for-like latency baseline of sync
+//   start          POST /v1/transfers without wait vs a bare client.workflow.start from this process, one at a time,
+//                  interleaved and paced (plus, as diagnostics, a start with the API's options and GET /healthz)
+//   inflight       worker RSS with 200 orders held in AWAITING_APPROVAL (peak, and settled after V8's memory reducer)
+// then runs every rejection path of the saga in both modes and audits the database (money conserved, ledgers sum to
+// balances, every transfer COMPLETED exactly once). Writes bench/results/latest.json and latest.md (and a copy of the
+// JSON under bench/results/runs/), stops everything it started. What the numbers mean: bench/NOTES.md.
 //
 // Options: --quick (10 s windows, < 3 min in all) --duration S --warmup S --concurrency N --accounts N
-//   --scenarios a,b,c  --label TEXT  --worker-env K=V (repeatable) --api-env K=V (repeatable)
+//   --scenarios a,b,c  --label TEXT  --worker-env K=V / --api-env K=V (repeatable)  --worker-node-args='--flag …'
 //   --dyncfg K=V (repeatable, Temporal dev server dynamic config) --no-bench-dyncfg (the project's dynamic config only)
-//   --cpu-prof (CPU profiles of the worker and the API into <work>/profiles, kept)
+//   --runtime tsx|js (js: sources transpiled once and run by plain node, like the Docker image)
+//   --cpu-prof (CPU profiles of the worker and the API, kept in bench/results/profiles/) --mem-probe (V8 heap statistics
+//   and worker-thread heap snapshots of the worker) --no-workflow-tracing / --preload m1,m2 (bundle experiments)
+//   --keep-logs (service logs kept in bench/results/logs/) --start-samples N --inflight N --inflight-settle S
 import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync, readFileSync, readdirSync, existsSync, cpSync, symlinkSync } from 'node:fs';
@@ -37,6 +43,7 @@ import { groupSnapshot, meter } from './lib/proc.mjs';
 import { round, summarize } from './lib/stats.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const benchStart = Date.now();
 const { values: opt } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
@@ -53,6 +60,7 @@ const { values: opt } = parseArgs({
     'cpu-prof': { type: 'boolean', default: false },
     'mem-probe': { type: 'boolean', default: false },
     preload: { type: 'string' },
+    'no-workflow-tracing': { type: 'boolean', default: false },
     'keep-logs': { type: 'boolean', default: false },
     runtime: { type: 'string', default: 'tsx' },
     'worker-node-args': { type: 'string', default: '' },
@@ -64,10 +72,12 @@ const { values: opt } = parseArgs({
 const quick = opt.quick;
 const S = {
   durationMs: 1000 * Number(opt.duration ?? (quick ? 10 : 30)),
-  warmupMs: 1000 * Number(opt.warmup ?? (quick ? 3 : 5)),
+  warmupMs: 1000 * Number(opt.warmup ?? (quick ? 2 : 5)),
+  // the fixed-rate scenarios (sync, direct-db-paced) need fewer seconds than the saturation ones for stable p50/p95
+  pacedMs: 1000 * Number(opt.duration ?? (quick ? 8 : 30)),
   concurrency: Number(opt.concurrency ?? 64),
   accounts: Number(opt.accounts),
-  startSamples: Number(opt['start-samples'] ?? (quick ? 100 : 400)),
+  startSamples: Number(opt['start-samples'] ?? (quick ? 40 : 200)),
   startGapMs: 100,
   inflight: Number(opt.inflight),
 };
@@ -81,8 +91,8 @@ const INITIAL = 100_000_000_000; // minor units per account: no transfer is ever
 const API_KEY = 'bench-key-0123456789';
 const TIMEOUTS = { stepStartToCloseMs: 10_000, stepScheduleToCloseMs: 120_000, compensationStuckAfterMs: 300_000 };
 
-// A single-node dev server gains nothing from several task-queue partitions: one partition means a poll and a task
-// always meet on the same partition (no forwarding between partitions, no idle pollers on an empty one).
+// A single-node dev server gains nothing from several task-queue partitions: with one, a poll and a task always meet
+// on the same partition (no forwarding, no idle pollers on an empty one). Measured: same tps, p99 −30 % (NOTES.md).
 const BENCH_DYNAMIC_CONFIG = { 'matching.numTaskqueueReadPartitions': 1, 'matching.numTaskqueueWritePartitions': 1 };
 
 function otherLoad() {
@@ -123,7 +133,7 @@ async function main() {
   stopOnSignals();
   const startedAt = new Date().toISOString();
   const mach = machine();
-  if (mach.concurrent_load.length) log.warn(`other load on this machine (numbers will be lower):\n  ${mach.concurrent_load.join('\n  ')}`);
+  if (mach.concurrent_load.length) log.warn(`other load on this machine (numbers will be lower):\n  ${mach.concurrent_load.map((l) => l.slice(0, 120)).join('\n  ')}`);
 
   if (!opt['no-bench-dyncfg']) Object.assign(DYNAMIC_CONFIG, BENCH_DYNAMIC_CONFIG);
   for (const [k, v] of Object.entries(kv(opt.dyncfg))) DYNAMIC_CONFIG[k] = JSON.parse(v);
@@ -151,7 +161,8 @@ async function main() {
   const noop = () => undefined;
   const { code } = await bundleWorkflowCode({
     workflowsPath: join(root, 'src/workflows/index.ts'),
-    workflowInterceptorModules,
+    // --no-workflow-tracing (diagnostic): a bundle without the OpenTelemetry workflow interceptors, to price them.
+    workflowInterceptorModules: opt['no-workflow-tracing'] ? [] : workflowInterceptorModules,
     ...(opt.preload ? { preloadModules: opt.preload.split(',') } : {}),
     logger: { trace: noop, debug: noop, info: noop, warn: noop, error: console.error, log: noop },
   });
@@ -289,7 +300,7 @@ async function main() {
       ...extra,
     };
     scenarios.push(s);
-    log.info(`bench: ${name}: ${s.tps} tps, p50 ${s.p50_ms} ms, p95 ${s.p95_ms} ms, p99 ${s.p99_ms} ms, cpu ${s.cpu_s} s, rss ${s.rss_mb} MB ${JSON.stringify(extra)}`);
+    log.info(`bench: [${((Date.now() - benchStart) / 1000).toFixed(0)} s] ${name}: ${s.tps} tps, p50 ${s.p50_ms} ms, p95 ${s.p95_ms} ms, p99 ${s.p99_ms} ms, cpu ${s.cpu_s} s, rss ${s.rss_mb} MB ${JSON.stringify(extra)}`);
     return s;
   }
 
@@ -372,8 +383,8 @@ async function main() {
   async function sync(name, rate) {
     outcomes = {};
     const { r, usage } = await measured(async (hooks) => {
-      const cancel = windowHooks(hooks, S.warmupMs, S.durationMs);
-      const res = await openLoop({ rate, warmupMs: S.warmupMs, durationMs: S.durationMs, op: completedOp('wait=10') });
+      const cancel = windowHooks(hooks, S.warmupMs, S.pacedMs);
+      const res = await openLoop({ rate, warmupMs: S.warmupMs, durationMs: S.pacedMs, op: completedOp('wait=10') });
       cancel();
       return res;
     });
@@ -404,7 +415,7 @@ async function main() {
   const syncRate = scenarios.find((s) => s.name.startsWith('sync-'))?.rate;
   if (wanted.has('direct-db-paced')) {
     const rate = syncRate ?? Math.max(1, Math.round((tpsOf('saga-remote') ?? 100) / 2));
-    await directDb('direct-db-paced', { rate, concurrency: 0, warmupMs: S.warmupMs, durationMs: S.durationMs, accounts: S.accounts, prefix: PREFIX });
+    await directDb('direct-db-paced', { rate, concurrency: 0, warmupMs: S.warmupMs, durationMs: S.pacedMs, accounts: S.accounts, prefix: PREFIX });
   }
 
   const config = await tsImport(pathToFileURL(join(root, 'src/config.ts')).href, import.meta.url);
@@ -506,14 +517,17 @@ async function main() {
     );
     // RSS right after the last flow parked (peak) and once the worker has been idle a while (V8's memory reducer
     // collects the garbage of the burst): the steady state of a worker holding that many flows.
-    const settleS = Number(opt['inflight-settle'] ?? (quick ? 20 : 40));
+    // Up to settleS seconds; done early once RSS fell well below its peak and held for 4 s.
+    const settleS = Number(opt['inflight-settle'] ?? (quick ? 35 : 60));
     let peak = 0;
     const trace = [];
-    for (let t = 0; t <= settleS; t += 2) {
+    for (let t = 0; t <= settleS; t += 1) {
       const now = groupSnapshot(worker.child.pid).rssMb;
       peak = Math.max(peak, now);
       trace.push(round(now, 0));
-      if (t < settleS) await sleep(2000);
+      const last = trace.slice(-5);
+      if (last.length === 5 && Math.max(...last) - Math.min(...last) < 3 && last[4] < 0.9 * peak) break;
+      if (t < settleS) await sleep(1000);
     }
     const rss = groupSnapshot(worker.child.pid).rssMb;
     const after = groupSnapshot(worker.child.pid);
@@ -529,7 +543,7 @@ async function main() {
       heaps = { beforeGc, afterGc: read(), rssAfterGc: round(groupSnapshot(worker.child.pid).rssMb, 1) };
       writeFileSync(join(memProbeDir, 'snap'), '');
       await waitFor('worker heap snapshots', async () => existsSync(join(memProbeDir, 'snap-done')), { timeoutMs: 120_000 });
-      const keep = join(root, 'bench/results/heaps');
+      const keep = join(root, 'bench/results/profiles', `heaps-${startedAt.replace(/[:.]/g, '-')}`); // gitignored
       mkdirSync(keep, { recursive: true });
       for (const f of readdirSync(memProbeDir).filter((f) => f.endsWith('.heapsnapshot'))) cpSync(join(memProbeDir, f), join(keep, f));
       log.info(`bench: worker thread heap snapshots in ${keep}`);
@@ -592,7 +606,7 @@ async function main() {
     startedAt,
     finishedAt: new Date().toISOString(),
     label: opt.label || undefined,
-    settings: { quick, runtime: opt.runtime, worker_node_args: opt['worker-node-args'] || undefined, ...S, dynamic_config: { ...DYNAMIC_CONFIG }, worker_env: kv(opt['worker-env']), api_env: kv(opt['api-env']) },
+    settings: { quick, runtime: opt.runtime, workflow_tracing: !opt['no-workflow-tracing'], worker_node_args: opt['worker-node-args'] || undefined, ...S, dynamic_config: { ...DYNAMIC_CONFIG }, worker_env: kv(opt['worker-env']), api_env: kv(opt['api-env']) },
     scenarios,
     ratios,
     targets,
@@ -712,7 +726,7 @@ function markdown(r) {
       (m.concurrent_load.length ? `; **other load running**: ${m.concurrent_load.length} process(es) (${m.concurrent_load.map((l) => l.split(/\s+/).slice(1, 4).join(' ')).join('; ')})` : '; machine otherwise quiet') +
       '.',
     '',
-    `Started ${r.startedAt}; ${r.settings.durationMs / 1000} s windows after ${r.settings.warmupMs / 1000} s warm-up, concurrency ${r.settings.concurrency}, ${r.settings.accounts} accounts. MariaDB, Temporal dev server, API, worker and the load generator share the same cores.`,
+    `Started ${r.startedAt}; ${r.settings.durationMs / 1000} s windows (${r.settings.pacedMs / 1000} s for the fixed-rate ones) after ${r.settings.warmupMs / 1000} s warm-up, concurrency ${r.settings.concurrency}, ${r.settings.accounts} accounts, runtime ${r.settings.runtime}. MariaDB, the Temporal dev server, the API, the worker and the load generator share the same cores.`,
     '',
     '| scenario | tps | p50 ms | p95 ms | p99 ms | app CPU s | app RSS MB | API CPU s | worker CPU s | MariaDB CPU s | Temporal CPU s | bench CPU s |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
@@ -723,14 +737,32 @@ function markdown(r) {
       `| ${s.name}${s.rate ? ` (@${s.rate}/s)` : ''} | ${s.tps} | ${s.p50_ms} | ${s.p95_ms} | ${s.p99_ms} | ${s.cpu_s} | ${s.rss_mb} | ${c(s, 'api')} | ${c(s, 'worker')} | ${c(s, 'mariadb')} | ${c(s, 'temporal')} | ${c(s, 'bench')} |`,
     );
   }
-  lines.push('', 'app CPU/RSS: the direct-db process for direct-db*, API + worker otherwise (RSS: peak of each node process in the window, summed).', '');
+  lines.push(
+    '',
+    'tps: completed transfers per second in the window (saga/sync: POST answered 200 COMPLETED); for start-*/http-floor, 1000 / mean latency of one call at a time. ' +
+      'CPU s: CPU seconds in the window (start-*: over the whole interleaved start run, flows included). app CPU/RSS: the direct-db process for direct-db*, API + worker otherwise (RSS: peak of each node process in the window, summed).',
+    '',
+  );
+  if (r.inflight) {
+    const i = r.inflight;
+    lines.push(
+      `Worker with ${i.flows_in_flight} flows in flight (orders held in AWAITING_APPROVAL): ${i.worker_rss_mb} MB RSS once settled (peak ${i.worker_rss_peak_mb} MB right after they parked; ${i.worker_rss_before_mb} MB before), after all the scenarios above.`,
+      '',
+    );
+  }
   lines.push('| ratio | value | target | met |', '|---|---:|---|---|');
   for (const [k, t] of Object.entries(r.targets)) {
     const v = k === 'worker_rss_200_inflight_mb' ? r.worker_rss_200_inflight_mb : r.ratios[k];
     lines.push(`| ${k}${k === 'worker_rss_200_inflight_mb' ? '' : ` (${r.ratios.default_mode} mode)`} | ${v ?? 'n/a'} | ${t.target} | ${t.met == null ? 'n/a' : t.met ? 'yes' : '**no**'} |`);
   }
   for (const [k, v] of Object.entries(r.ratios)) if (!(k in r.targets) && k !== 'default_mode') lines.push(`| ${k} | ${v ?? 'n/a'} | | |`);
-  lines.push('', `Audit: ${r.audit.ok ? 'passed' : '**FAILED**'} — transfers ${JSON.stringify(r.audit.transfers)}, ${r.audit.barrier_rows} barrier rows${r.audit.problems.length ? `; ${r.audit.problems.join('; ')}` : ''}.`, '');
+  const paths = r.audit.paths ?? [];
+  lines.push(
+    '',
+    `Audit: ${r.audit.ok ? 'passed' : '**FAILED**'} — transfers ${JSON.stringify(r.audit.transfers)}, ${r.audit.barrier_rows} barrier rows (2 per transfer), money conserved, every ledger sums to its balance; ` +
+      `rejection paths in both modes: ${paths.filter((p) => p.ok).length}/${paths.length} as expected${r.audit.problems.length ? `; ${r.audit.problems.join('; ')}` : ''}.`,
+    '',
+  );
   return `${lines.join('\n')}\n`;
 }
 

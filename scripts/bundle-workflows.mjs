@@ -8,10 +8,13 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { bundleWorkflowCode } from '@temporalio/worker';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const workflowsPath = resolve(root, 'src/workflows/index.ts');
+// The OpenTelemetry workflow interceptors must be in every bundle (see src/telemetry/worker.ts), prebuilt ones included.
+const workflowInterceptorModules = [createRequire(import.meta.url).resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')];
 
 const out = process.argv[2];
 if (!out || process.argv.length > 3) {
@@ -24,7 +27,7 @@ const noop = () => undefined;
 const logger = { trace: noop, debug: noop, info: noop, warn: console.warn, error: console.error, log: noop };
 
 try {
-  const { code } = await bundleWorkflowCode({ workflowsPath, logger });
+  const { code } = await bundleWorkflowCode({ workflowsPath, workflowInterceptorModules, logger });
   mkdirSync(dirname(outPath), { recursive: true });
   const tmp = `${outPath}.${process.pid}.tmp`;
   writeFileSync(tmp, code);

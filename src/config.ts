@@ -41,7 +41,7 @@ const schema = z.object({
 
   WORKER_MAX_CONCURRENT_ACTIVITIES: int(100, 1),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: int(40, 1),
-  WORKER_MAX_CACHED_WORKFLOWS: int(1000, 0),
+  WORKER_MAX_CACHED_WORKFLOWS: int(50, 0),
   WORKER_SHUTDOWN_GRACE_MS: int(20_000, 0),
   WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   WORKER_METRICS_HOST: z.string().default('127.0.0.1'),
@@ -60,7 +60,7 @@ const schema = z.object({
   BARRIER_RETENTION_DAYS: z.coerce.number().positive().default(7),
   RETENTION_JOB_INTERVAL_MS: int(10 * 60_000, 1000),
 
-  FLOW_LOCAL_ACTIVITIES: bool.default(false),
+  FLOW_LOCAL_ACTIVITIES: bool.default(true),
   STEP_START_TO_CLOSE_MS: int(10_000, 100),
   STEP_SCHEDULE_TO_CLOSE_MS: int(120_000, 100),
   COMPENSATION_STUCK_AFTER_MS: int(5 * 60_000, 100),
