@@ -284,7 +284,9 @@ async function main() {
   };
 
   function record(name, { tps, lat, usage, appCpu, appRss, extra = {} }) {
-    const procs = Object.fromEntries(Object.entries(usage).map(([k, v]) => [k, { cpu_s: round(v.cpu_s), rss_mb: round(v.rss_mb, 1) }]));
+    const { machine: cpuMachine, ...groupsUsage } = usage;
+    const procs = Object.fromEntries(Object.entries(groupsUsage).map(([k, v]) => [k, { cpu_s: round(v.cpu_s), rss_mb: round(v.rss_mb, 1) }]));
+    const machineCpu = cpuMachine && Object.fromEntries(Object.entries(cpuMachine).map(([k, v]) => [k, round(v)]));
     const cpu = appCpu ?? (usage.api?.cpu_s ?? 0) + (usage.worker?.cpu_s ?? 0);
     const rss = appRss ?? (usage.api?.rss_mb ?? 0) + (usage.worker?.rss_mb ?? 0);
     const s = {
@@ -297,6 +299,7 @@ async function main() {
       rss_mb: round(rss, 1),
       samples: lat.n,
       procs,
+      machine_cpu: machineCpu,
       ...extra,
     };
     scenarios.push(s);
@@ -728,19 +731,19 @@ function markdown(r) {
     '',
     `Started ${r.startedAt}; ${r.settings.durationMs / 1000} s windows (${r.settings.pacedMs / 1000} s for the fixed-rate ones) after ${r.settings.warmupMs / 1000} s warm-up, concurrency ${r.settings.concurrency}, ${r.settings.accounts} accounts, runtime ${r.settings.runtime}. MariaDB, the Temporal dev server, the API, the worker and the load generator share the same cores.`,
     '',
-    '| scenario | tps | p50 ms | p95 ms | p99 ms | app CPU s | app RSS MB | API CPU s | worker CPU s | MariaDB CPU s | Temporal CPU s | bench CPU s |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| scenario | tps | p50 ms | p95 ms | p99 ms | app CPU s | app RSS MB | API CPU s | worker CPU s | MariaDB CPU s | Temporal CPU s | bench CPU s | idle / other / steal CPU s |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   const c = (s, k) => (s.procs?.[k]?.cpu_s ?? '');
   for (const s of r.scenarios) {
     lines.push(
-      `| ${s.name}${s.rate ? ` (@${s.rate}/s)` : ''} | ${s.tps} | ${s.p50_ms} | ${s.p95_ms} | ${s.p99_ms} | ${s.cpu_s} | ${s.rss_mb} | ${c(s, 'api')} | ${c(s, 'worker')} | ${c(s, 'mariadb')} | ${c(s, 'temporal')} | ${c(s, 'bench')} |`,
+      `| ${s.name}${s.rate ? ` (@${s.rate}/s)` : ''} | ${s.tps} | ${s.p50_ms} | ${s.p95_ms} | ${s.p99_ms} | ${s.cpu_s} | ${s.rss_mb} | ${c(s, 'api')} | ${c(s, 'worker')} | ${c(s, 'mariadb')} | ${c(s, 'temporal')} | ${c(s, 'bench')} | ${s.machine_cpu ? `${s.machine_cpu.idle_s} / ${s.machine_cpu.other_s} / ${s.machine_cpu.steal_s}` : ''} |`,
     );
   }
   lines.push(
     '',
     'tps: completed transfers per second in the window (saga/sync: POST answered 200 COMPLETED); for start-*/http-floor, 1000 / mean latency of one call at a time. ' +
-      'CPU s: CPU seconds in the window (start-*: over the whole interleaved start run, flows included). app CPU/RSS: the direct-db process for direct-db*, API + worker otherwise (RSS: peak of each node process in the window, summed).',
+      'CPU s: CPU seconds in the window (start-*: over the whole interleaved start run, flows included); idle / other / steal: machine-wide idle CPU, CPU used by processes outside this bench, and CPU taken by the hypervisor in the same window. app CPU/RSS: the direct-db process for direct-db*, API + worker otherwise (RSS: peak of each node process in the window, summed).',
     '',
   );
   if (r.inflight) {

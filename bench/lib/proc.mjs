@@ -81,6 +81,17 @@ export function resetPeak(pgid) {
   return ok;
 }
 
+/** Machine-wide CPU seconds from /proc/stat: busy (all but idle/iowait) and steal (taken by the hypervisor). */
+export function machineCpu() {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const [user, nice, system, idle, iowait, irq, softirq, steal = 0] = f;
+    return { busyS: (user + nice + system + irq + softirq) / clkTck, stealS: steal / clkTck, idleS: (idle + iowait) / clkTck };
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Measures process groups over an interval: call stop() for CPU seconds used and the peak RSS (MiB) of each group's
  * main process since start (VmHWM after a reset, or the highest sampled RSS when the reset is not permitted).
@@ -96,6 +107,7 @@ export function meter(groups) {
     peak[n] = start[n].rssMb;
   }
   const selfStart = process.cpuUsage();
+  const machineStart = machineCpu();
   const timer = setInterval(() => {
     for (const n of names) peak[n] = Math.max(peak[n], groupSnapshot(groups[n]).rssMb);
   }, 250);
@@ -110,6 +122,18 @@ export function meter(groups) {
       }
       const self = process.cpuUsage(selfStart);
       out.bench = { cpu_s: (self.user + self.system) / 1e6, rss_mb: process.memoryUsage().rss / 2 ** 20 };
+      const machineEnd = machineCpu();
+      if (machineStart && machineEnd) {
+        // CPU the machine spent on anything but the processes measured here (other users' runs, the kernel), and the
+        // time the hypervisor took: both are CPU this bench did not get.
+        const ours = Object.values(out).reduce((a, v) => a + v.cpu_s, 0);
+        out.machine = {
+          busy_s: machineEnd.busyS - machineStart.busyS,
+          idle_s: machineEnd.idleS - machineStart.idleS,
+          steal_s: machineEnd.stealS - machineStart.stealS,
+          other_s: Math.max(0, machineEnd.busyS - machineStart.busyS - ours),
+        };
+      }
       return out;
     },
   };
