@@ -1,16 +1,21 @@
 #!/usr/bin/env node
 // `npm run dev`: from a fresh clone, installs what is missing, then starts the whole stack on 127.0.0.1:
-// MariaDB (data in .data/mariadb), the Temporal dev server persisted to .data/temporal.sqlite with its Web UI,
+// two MariaDB servers holding sagaflow's databases (data in .data/mariadb-a and .data/mariadb-b; or all databases on
+// DATABASE_URL's server when it answers), the Temporal dev server persisted to .data/temporal.sqlite with its Web UI,
 // migrations and demo data, one worker and the API. Ctrl-C stops everything it started. Re-running reuses .data/.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureDeps } from './lib/deps.mjs';
+import { maskUrl } from './lib/layout.mjs';
 import { log } from './lib/log.mjs';
 import { cleanup, isStopping, portInUse, start, stopOnSignals, waitFor } from './lib/procs.mjs';
 import { loadSearchAttributes } from './lib/project.mjs';
 import { provision } from './lib/stack.mjs';
+
+// Migrates every database and loads the demo data (run with tsx from the project root).
+const MIGRATE_AND_SEED = ['src/migrate.ts', 'seed'];
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 if (existsSync(join(root, '.env'))) process.loadEnvFile(join(root, '.env'));
@@ -24,12 +29,12 @@ try {
   const started = Date.now();
   const stack = await provision({ mode: 'dev', root, searchAttributes: await loadSearchAttributes(root) });
   const env = {
-    DATABASE_URL: stack.databaseUrl,
+    ...stack.databaseEnv,
     TEMPORAL_ADDRESS: stack.temporal.address,
     NODE_ENV: process.env.NODE_ENV ?? 'development',
   };
   const tsx = join(root, 'node_modules', '.bin', 'tsx');
-  const seeded = spawnSync(tsx, ['src/db/migrate-cli.ts', 'seed'], { cwd: root, env: { ...process.env, ...env }, stdio: 'inherit' });
+  const seeded = spawnSync(tsx, MIGRATE_AND_SEED, { cwd: root, env: { ...process.env, ...env }, stdio: 'inherit' });
   if (seeded.status !== 0) throw new Error('migrations failed');
 
   const worker = start('worker', tsx, ['src/worker.ts'], { cwd: root, env, logFile: join(stack.logDir, 'worker.log') });
@@ -45,18 +50,22 @@ try {
   }).catch(() => undefined);
 
   log.info(`stack up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  // One line per server: where it is and which databases it holds (DATABASE_URL's server holds them all).
+  const databases = stack.servers
+    .map((s) => `    ${(s.external ? 'MariaDB' : `MariaDB ${s.name}`).padEnd(14)}${maskUrl(s.url)}   ${s.databases.join(', ')}`)
+    .join('\n');
   console.log(`
   sagaflow is running
     API           ${base}
     API docs      ${base}/docs   (OpenAPI: ${base}/openapi.json)
     Temporal UI   ${stack.temporal.uiUrl}
     Temporal gRPC ${stack.temporal.address}   (npm run temporal -- workflow list)
-    MariaDB       ${stack.databaseUrl.replace(/:[^:@/]*@/, ':***@')}
+${databases}
     logs          ${stack.logDir}
   Ctrl-C stops everything.
 `);
   const exited = await Promise.race(
-    [worker, api, stack.temporal.entry, ...(stack.mariadb ? [stack.mariadb.entry] : [])].map(
+    [worker, api, stack.temporal.entry, ...stack.servers.filter((s) => s.entry).map((s) => s.entry)].map(
       (e) => new Promise((resolve) => e.child.once('exit', () => resolve(e))),
     ),
   );

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm run fuzz`: property-based fuzzing of the HTTP API with schemathesis, driven by GET /openapi.json. Provisions the
-// same ephemeral services as `npm test` (a fresh MariaDB database, an in-memory Temporal dev server on free ports),
+// same ephemeral services as `npm test` (sagaflow's databases on two fresh MariaDB servers, or fresh ones on
+// DATABASE_URL's server; an in-memory Temporal dev server; free ports),
 // migrates, seeds a few rows with the ids the OpenAPI examples use (so example requests reach real resources), starts a
 // worker and the API on a free port, and runs schemathesis from a project-owned virtualenv cached outside the clone
 // (<cache>/venv, reused while it holds the pinned version). Checks: no 5xx, every response matches the documented
@@ -25,6 +26,8 @@ import { cacheDir } from './lib/temporal-cli.mjs';
 const SCHEMATHESIS_VERSION = '4.32.5';
 const CHECKS = ['not_a_server_error', 'response_schema_conformance', 'status_code_conformance'];
 const RUN_TIMEOUT_MS = 6 * 60_000; // a hard stop far above the expected ~1-2 minutes
+// Migrates every database (run with tsx from the project root).
+const MIGRATE = ['src/migrate.ts', 'up'];
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const tsx = join(root, 'node_modules', '.bin', 'tsx');
@@ -66,26 +69,43 @@ async function ensureSchemathesis() {
   return st;
 }
 
-/** Rows whose ids are the OpenAPI examples ("acc-1"), so example-based requests read real resources. */
-async function seed(databaseUrl) {
+/**
+ * Rows whose ids are the OpenAPI examples ("acc-1"), so example-based requests read real resources. `databaseEnv` is
+ * provision()'s map (LEDGER_DATABASE_URLS, INVENTORY_DATABASE_URL, ORDERS_DATABASE_URL, LOYALTY_DATABASE_URL, ...).
+ */
+async function seed(databaseEnv) {
   const mysql = await import('mysql2/promise');
-  const conn = await mysql.createConnection({ uri: databaseUrl });
+  const ledgerUrls = databaseEnv.LEDGER_DATABASE_URLS.split(',');
+  const conns = [];
+  const open = async (url) => {
+    const c = await mysql.createConnection({ uri: url });
+    conns.push(c);
+    return (sql, args) => c.query(sql, args);
+  };
   try {
-    const q = (sql, args) => conn.query(sql, args);
-    await q(`INSERT INTO accounts (id, owner, currency, balance, frozen, created_at, updated_at) VALUES
+    // TODO(layout): accounts, their ledger entries (and transfers?) now live in the ledger shard databases; each
+    // account's rows belong on the shard the application's shard function picks for its id (acc-1 and acc-2 may land on
+    // different shards). Shard 0 for everything here is a placeholder until the SQL is adapted to src's shard routing.
+    const ledger = await open(ledgerUrls[0]);
+    await ledger(`INSERT INTO accounts (id, owner, currency, balance, frozen, created_at, updated_at) VALUES
       ('acc-1', 'fuzz', 'USD', 1000000000, 0, NOW(3), NOW(3)), ('acc-2', 'fuzz', 'USD', 0, 0, NOW(3), NOW(3))`);
-    await q(`INSERT INTO ledger_entries (account_id, flow_id, step, amount, kind, created_at) VALUES
+    await ledger(`INSERT INTO ledger_entries (account_id, flow_id, step, amount, kind, created_at) VALUES
       ('acc-1', 'account-acc-1', 'open', 1000000000, 'opening', NOW(3))`);
-    await q(`INSERT INTO products (sku, name, price, currency, stock, reserved, created_at, updated_at) VALUES
+    // TODO(layout): products live in the inventory database now; adapt the columns if its schema changed.
+    const inventory = await open(databaseEnv.INVENTORY_DATABASE_URL);
+    await inventory(`INSERT INTO products (sku, name, price, currency, stock, reserved, created_at, updated_at) VALUES
       ('acc-1', 'Fuzz widget', 2500, 'USD', 1000000, 0, NOW(3), NOW(3))`);
-    await q(`INSERT INTO transfers (id, from_account_id, to_account_id, amount, currency, memo, status, created_at, updated_at) VALUES
+    // TODO(layout): which database holds transfers (a ledger shard or API_DATABASE_URL's) is src's call.
+    await ledger(`INSERT INTO transfers (id, from_account_id, to_account_id, amount, currency, memo, status, created_at, updated_at) VALUES
       ('acc-1', 'acc-1', 'acc-2', 2500, 'USD', 'seeded', 'COMPLETED', NOW(3), NOW(3))`);
-    await q(`INSERT INTO orders (id, customer_id, payment_account_id, total, currency, status, created_at, updated_at) VALUES
+    const orders = await open(databaseEnv.ORDERS_DATABASE_URL);
+    await orders(`INSERT INTO orders (id, customer_id, payment_account_id, total, currency, status, created_at, updated_at) VALUES
       ('acc-1', 'acc-1', 'acc-1', 2500, 'USD', 'CONFIRMED', NOW(3), NOW(3))`);
-    await q(`INSERT INTO order_items (order_id, line_no, sku, quantity, price) VALUES ('acc-1', 0, 'acc-1', 1, 2500)`);
-    await q(`INSERT INTO points_entries (customer_id, order_id, points, created_at) VALUES ('acc-1', 'acc-1', 25, NOW(3))`);
+    await orders(`INSERT INTO order_items (order_id, line_no, sku, quantity, price) VALUES ('acc-1', 0, 'acc-1', 1, 2500)`);
+    const loyalty = await open(databaseEnv.LOYALTY_DATABASE_URL);
+    await loyalty(`INSERT INTO points_entries (customer_id, order_id, points, created_at) VALUES ('acc-1', 'acc-1', 25, NOW(3))`);
   } finally {
-    await conn.end();
+    await Promise.all(conns.map((c) => c.end()));
   }
 }
 
@@ -113,7 +133,8 @@ try {
   const env = {
     NODE_ENV: 'test',
     LOG_LEVEL: 'warn',
-    DATABASE_URL: stack.databaseUrl,
+    DATABASE_URL: undefined, // not the caller's: only this run's databases (start() merges process.env in)
+    ...stack.databaseEnv,
     TEMPORAL_ADDRESS: stack.temporal.address,
     TEMPORAL_TASK_QUEUE: `fuzz-${process.pid}`,
     API_HOST: '127.0.0.1',
@@ -122,9 +143,9 @@ try {
     RATE_LIMIT_PER_SECOND: '100000',
     RATE_LIMIT_BURST: '100000',
   };
-  const migrated = spawnSync(tsx, ['src/db/migrate-cli.ts', 'up'], { cwd: root, env: { ...process.env, ...env }, stdio: 'inherit' });
+  const migrated = spawnSync(tsx, MIGRATE, { cwd: root, env: { ...process.env, ...env }, stdio: 'inherit' });
   if (migrated.status !== 0) throw new Error('migrations failed');
-  await seed(stack.databaseUrl);
+  await seed(stack.databaseEnv);
 
   const worker = start('worker', tsx, ['src/worker.ts'], { cwd: root, env: { ...env, LOG_LEVEL: 'info' }, logFile: join(logDir, 'worker.log') });
   const api = start('api', tsx, ['src/api/server.ts'], { cwd: root, env, logFile: join(logDir, 'api.log') });

@@ -31,7 +31,8 @@ const schema = z.object({
 
   TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().default('default'),
-  TEMPORAL_TASK_QUEUE: z.string().default('sagaflow'),
+  /** Every task queue is named `<prefix>-<unit>`: `-flows`, `-ledger-0`, `-ledger-1`, `-inventory`, `-orders`, `-loyalty`. */
+  TEMPORAL_TASK_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).default('sagaflow'),
   TEMPORAL_API_KEY: z.string().optional(),
   TEMPORAL_TLS: bool.optional(),
   TEMPORAL_TLS_CERT_PATH: z.string().optional(),
@@ -39,6 +40,8 @@ const schema = z.object({
   TEMPORAL_TLS_CA_PATH: z.string().optional(),
   TEMPORAL_TLS_SERVER_NAME: z.string().optional(),
 
+  /** What this worker process serves: `flows`, a domain (`ledger`, `inventory`, …) or one shard (`ledger:1`); empty = all. */
+  WORKER_SERVE: list,
   WORKER_MAX_CONCURRENT_ACTIVITIES: int(100, 1),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: int(40, 1),
   WORKER_MAX_CACHED_WORKFLOWS: int(50, 0),
@@ -49,7 +52,15 @@ const schema = z.object({
   OTEL_TRACES_EXPORTER: z.enum(['none', 'console', 'otlp']).default('none'),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.string().url().default('http://127.0.0.1:4318/v1/traces'),
 
+  /** A server for every database whose own URL is not set (small installs): database `<name>_<unit>` on it. */
   DATABASE_URL: z.string().url().default('mysql://sagaflow:sagaflow@127.0.0.1:3307/sagaflow'),
+  /** Ledger shards in shard order; the count is fixed once accounts exist (an account's shard follows from its id). */
+  LEDGER_DATABASE_URLS: list,
+  LEDGER_SHARDS: int(2, 1, 64),
+  INVENTORY_DATABASE_URL: z.string().url().optional(),
+  ORDERS_DATABASE_URL: z.string().url().optional(),
+  LOYALTY_DATABASE_URL: z.string().url().optional(),
+  API_DATABASE_URL: z.string().url().optional(),
   DB_POOL_MAX: int(20, 1),
   DB_POOL_MIN: int(0, 0),
   DB_POOL_ACQUIRE_MS: int(30_000, 100),
@@ -60,7 +71,6 @@ const schema = z.object({
   BARRIER_RETENTION_DAYS: z.coerce.number().positive().default(7),
   RETENTION_JOB_INTERVAL_MS: int(10 * 60_000, 1000),
 
-  FLOW_LOCAL_ACTIVITIES: bool.default(true),
   STEP_START_TO_CLOSE_MS: int(10_000, 100),
   STEP_SCHEDULE_TO_CLOSE_MS: int(120_000, 100),
   COMPENSATION_STUCK_AFTER_MS: int(5 * 60_000, 100),
@@ -89,7 +99,7 @@ function toConfig(e: z.output<typeof schema>) {
     temporal: {
       address: e.TEMPORAL_ADDRESS,
       namespace: e.TEMPORAL_NAMESPACE,
-      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      taskQueuePrefix: e.TEMPORAL_TASK_QUEUE_PREFIX,
       apiKey: e.TEMPORAL_API_KEY,
       tls: tlsWanted
         ? {
@@ -101,6 +111,7 @@ function toConfig(e: z.output<typeof schema>) {
         : undefined,
     },
     worker: {
+      serve: e.WORKER_SERVE,
       maxConcurrentActivities: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
       maxConcurrentWorkflowTasks: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
       maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
@@ -109,7 +120,7 @@ function toConfig(e: z.output<typeof schema>) {
     },
     tracing: { exporter: e.OTEL_TRACES_EXPORTER, otlpEndpoint: e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT },
     db: {
-      url: e.DATABASE_URL,
+      urls: databaseUrls(e),
       pool: { max: e.DB_POOL_MAX, min: e.DB_POOL_MIN, acquire: e.DB_POOL_ACQUIRE_MS, idle: e.DB_POOL_IDLE_MS, evict: e.DB_POOL_EVICT_MS },
     },
     retention: {
@@ -118,7 +129,6 @@ function toConfig(e: z.output<typeof schema>) {
       intervalMs: e.RETENTION_JOB_INTERVAL_MS,
     },
     flows: {
-      localActivities: e.FLOW_LOCAL_ACTIVITIES,
       stepStartToCloseMs: e.STEP_START_TO_CLOSE_MS,
       stepScheduleToCloseMs: e.STEP_SCHEDULE_TO_CLOSE_MS,
       compensationStuckAfterMs: e.COMPENSATION_STUCK_AFTER_MS,
@@ -131,6 +141,27 @@ function toConfig(e: z.output<typeof schema>) {
 }
 
 export type Config = ReturnType<typeof toConfig>;
+
+/** `mysql://…/sagaflow` + `orders` → `mysql://…/sagaflow_orders`: one server, one database per unit. */
+function onServer(url: string, unit: string): string {
+  const u = new URL(url);
+  const base = decodeURIComponent(u.pathname.replace(/^\//, '')) || 'sagaflow';
+  u.pathname = `/${base}_${unit.replace(/-/g, '_')}`;
+  return u.toString();
+}
+
+/** Every database, by owner. Unset URLs fall back to a database of their own on DATABASE_URL's server. */
+function databaseUrls(e: z.output<typeof schema>) {
+  const shards = e.LEDGER_DATABASE_URLS.length || e.LEDGER_SHARDS;
+  const ledger = Array.from({ length: shards }, (_, i) => e.LEDGER_DATABASE_URLS[i] ?? onServer(e.DATABASE_URL, `ledger-${i}`));
+  return {
+    ledger,
+    inventory: e.INVENTORY_DATABASE_URL ?? onServer(e.DATABASE_URL, 'inventory'),
+    orders: e.ORDERS_DATABASE_URL ?? onServer(e.DATABASE_URL, 'orders'),
+    loyalty: e.LOYALTY_DATABASE_URL ?? onServer(e.DATABASE_URL, 'loyalty'),
+    api: e.API_DATABASE_URL ?? onServer(e.DATABASE_URL, 'api'),
+  };
+}
 
 export class ConfigError extends Error {}
 

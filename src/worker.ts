@@ -1,61 +1,140 @@
-// The worker process: polls the task queue for workflow and activity tasks. Run as many as you like; any of them can
-// be killed at any time (Temporal re-dispatches, the barrier keeps effects exactly-once). SIGTERM/SIGINT drain
-// in-flight tasks within WORKER_SHUTDOWN_GRACE_MS, then the pool and connection close.
+// The worker process: serves the units it is told to (WORKER_SERVE or --serve: `flows`, a domain such as `ledger` or
+// `inventory`, or one shard such as `ledger:1`; all by default), one Temporal worker per unit's task queue in one
+// process over one connection. A domain unit holds a pool to its own database only; the flows unit runs workflows and
+// no activities. Run as many processes as you like, any of them killable at any time (Temporal re-dispatches, the
+// barrier keeps effects exactly-once). SIGTERM/SIGINT drain in-flight tasks within WORKER_SHUTDOWN_GRACE_MS.
 import { existsSync } from 'node:fs';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { createActivities } from './activities';
 import { loadConfig, type Config } from './config';
-import { createSequelize, type Db } from './db/sequelize';
-import { startRetentionJob } from './jobs/retention';
-import { logger } from './logger';
-import { connectionOptions } from './temporal/connection';
-import { setupTracing, type Tracing } from './telemetry/tracing';
-import { installRuntimeMetrics, tracingPlugin } from './telemetry/worker';
+import { domainNamed, domainStores } from './domains';
+import { workflowModules } from './flows';
+import { FLOWS_UNIT } from './platform/http/flow-temporal';
+import { logger, type Logger } from './platform/logger';
+import { startRetentionJob } from './platform/retention';
+import { openStores, taskQueueOf, type OpenStore, type StoreRef } from './platform/stores';
+import { writeWorkflowEntry } from './platform/temporal/bundle';
+import { connectionOptions } from './platform/temporal/connection';
+import { setupTracing, type Tracing } from './platform/telemetry/tracing';
+import { installRuntimeMetrics, tracingPlugin } from './platform/telemetry/worker';
 
-export async function createWorker(
-  config: Config,
-  db: Db,
-  connection: NativeConnection,
-  tracing: Pick<Tracing, 'resource' | 'spanProcessor'>,
-  overrides: Partial<WorkerOptions> = {},
-) {
-  const bundlePath = process.env.WORKFLOW_BUNDLE_PATH;
-  const workflows =
-    bundlePath && existsSync(bundlePath) ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath: require.resolve('./workflows') };
-  return Worker.create({
-    connection,
+export interface Selection {
+  flows: boolean;
+  stores: StoreRef[];
+}
+
+/** Which units a `serve` list names: `flows`, `<domain>` (every store of it) or `<domain>:<shard>`. */
+export function selectUnits(config: Config, serve: readonly string[]): Selection {
+  const all = domainStores(config);
+  if (serve.length === 0) return { flows: true, stores: all };
+  const stores = new Map<string, StoreRef>();
+  let flows = false;
+  for (const item of serve) {
+    if (item === FLOWS_UNIT) {
+      flows = true;
+      continue;
+    }
+    const [name, shard] = item.split(':');
+    const domain = domainNamed(name);
+    const of = all.filter((s) => s.domain === domain.name && (shard === undefined || String(s.index) === shard));
+    if (!of.length) throw new Error(`WORKER_SERVE: ${item} names no store (the ${name} domain has ${all.filter((s) => s.domain === name).length})`);
+    for (const s of of) stores.set(s.unit, s);
+  }
+  return { flows, stores: [...stores.values()] };
+}
+
+export interface WorkerSetOptions {
+  config: Config;
+  connection: NativeConnection;
+  stores: OpenStore[];
+  flows: boolean;
+  tracing: Pick<Tracing, 'resource' | 'spanProcessor'>;
+  /** A prebuilt bundle (WORKFLOW_BUNDLE_PATH, tests); otherwise the flows registry is bundled at start. */
+  workflowBundlePath?: string;
+  /** Activities served on the flows queue beside the workflows (test probes only). */
+  flowsActivities?: Record<string, (...args: any[]) => Promise<unknown>>;
+  overrides?: Partial<WorkerOptions>;
+}
+
+/** One Temporal worker per unit: the flows queue (workflows) and each store's queue (that domain's activities). */
+export async function createWorkers(o: WorkerSetOptions): Promise<Worker[]> {
+  const { config } = o;
+  const prefix = config.temporal.taskQueuePrefix;
+  const common = {
+    connection: o.connection,
     namespace: config.temporal.namespace,
-    taskQueue: config.temporal.taskQueue,
-    ...workflows,
-    activities: createActivities({ db }),
-    maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
-    maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
-    maxCachedWorkflows: config.worker.maxCachedWorkflows,
     shutdownGraceTime: config.worker.shutdownGraceMs,
-    plugins: [tracingPlugin(tracing)],
-    ...overrides,
-  });
+    plugins: [tracingPlugin(o.tracing)],
+  };
+  const workers: Promise<Worker>[] = [];
+  if (o.flows) {
+    const bundle = o.workflowBundlePath && existsSync(o.workflowBundlePath) ? o.workflowBundlePath : undefined;
+    workers.push(
+      Worker.create({
+        ...common,
+        taskQueue: taskQueueOf(prefix, FLOWS_UNIT),
+        ...(bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: writeWorkflowEntry(workflowModules) }),
+        maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
+        maxCachedWorkflows: config.worker.maxCachedWorkflows,
+        ...(o.flowsActivities ? { activities: o.flowsActivities } : {}),
+        ...o.overrides,
+      }),
+    );
+  }
+  for (const store of o.stores) {
+    const domain = domainNamed(store.domain);
+    if (!domain.activities) continue;
+    workers.push(
+      Worker.create({
+        ...common,
+        taskQueue: taskQueueOf(prefix, store.unit),
+        activities: domain.activities({ store, config }),
+        maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
+        ...o.overrides,
+      }),
+    );
+  }
+  return Promise.all(workers);
+}
+
+function serveArg(argv: string[]): string[] | undefined {
+  const i = argv.findIndex((a) => a === '--serve' || a.startsWith('--serve='));
+  if (i < 0) return undefined;
+  const value = argv[i].includes('=') ? argv[i].split('=')[1] : argv[i + 1];
+  return (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 }
 
 async function main() {
   const config = loadConfig();
-  const log = logger(config).child({ component: 'worker' });
+  const log: Logger = logger(config).child({ component: 'worker' });
+  const selection = selectUnits(config, serveArg(process.argv.slice(2)) ?? config.worker.serve);
   installRuntimeMetrics(config.worker.metricsAddress);
   const tracing = setupTracing(config.tracing, 'sagaflow-worker');
-  const db = createSequelize(config.db);
+  const stores = openStores(selection.stores, config.db.pool);
   const connection = await NativeConnection.connect(connectionOptions(config.temporal));
-  const worker = await createWorker(config, db, connection, tracing);
-  const retention = startRetentionJob(db, config.retention, log);
+  const workers = await createWorkers({
+    config,
+    connection,
+    stores: stores.list,
+    flows: selection.flows,
+    tracing,
+    workflowBundlePath: process.env.WORKFLOW_BUNDLE_PATH,
+  });
+  const retention = stores.list.map((s) => startRetentionJob(s, config.retention, log));
   log.info(
-    { taskQueue: config.temporal.taskQueue, address: config.temporal.address, metrics: config.worker.metricsAddress ?? 'off' },
+    {
+      units: [...(selection.flows ? [FLOWS_UNIT] : []), ...selection.stores.map((s) => s.unit)],
+      prefix: config.temporal.taskQueuePrefix,
+      address: config.temporal.address,
+      metrics: config.worker.metricsAddress ?? 'off',
+    },
     'worker started',
   );
   try {
-    await worker.run(); // resolves after a shutdown signal once in-flight tasks drained
+    await Promise.all(workers.map((w) => w.run())); // each resolves after a shutdown signal once its tasks drained
   } finally {
-    retention.stop();
+    for (const r of retention) r.stop();
     await connection.close();
-    await db.close();
+    await stores.close();
     await tracing.shutdown();
     log.info('worker stopped');
   }

@@ -1,13 +1,15 @@
-// Once per `npm test`: migrate the fresh database and bundle the workflows once for every test file.
+// Once per `npm test`: migrate every store (each domain's database, each ledger shard, the API's) and bundle the
+// workflows once for every test file, from the flows registry.
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { loadConfig } from '../src/config';
-import { migrate } from '../src/db/migrate';
-import { createSequelize } from '../src/db/sequelize';
-import { workflowInterceptorModules } from '../src/telemetry/worker';
+import { workflowModules } from '../src/flows';
+import { migrateStores } from '../src/migrate';
+import { writeWorkflowEntry } from '../src/platform/temporal/bundle';
+import { workflowInterceptorModules } from '../src/platform/telemetry/worker';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -16,12 +18,9 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject) {
-  const config = loadConfig();
-  const db = createSequelize(config.db);
-  await migrate(db);
-  await db.close();
+  await migrateStores(loadConfig());
   const { code } = await bundleWorkflowCode({
-    workflowsPath: resolve('src/workflows/index.ts'),
+    workflowsPath: writeWorkflowEntry(workflowModules),
     workflowInterceptorModules,
     logger: quietLogger,
   });

@@ -54,10 +54,14 @@ function sql(bins, socket, statement) {
 }
 
 /**
- * Starts MariaDB on `port` with its data in `dataDir` (initialised when empty), creates `database` and the app user.
- * @returns {{ url: string, entry: object, socket: string }}
+ * Starts MariaDB on `port` with its data in `dataDir` (initialised when empty), creates `databases` (default: just
+ * `database`) and the app user, allowed on `database` and every `database_*` (the grant is a pattern, so databases the
+ * application creates itself later are covered). `name` names the process and its log files (<logDir>/<name>.log), so
+ * several instances can share a log directory. Calling it again with the same options restarts a stopped instance.
+ * @returns {{ url: string, serverUrl: string, port: number, entry: object, socket: string, bins: object }} `url` points
+ *   at `database`, `serverUrl` at no database.
  */
-export async function startMariaDb({ dataDir, port, database, user, password, durable = true, logDir }) {
+export async function startMariaDb({ dataDir, port, database, databases = [database], user, password, durable = true, logDir, name = 'mariadb' }) {
   const bins = ensureMariaDbInstalled();
   mkdirSync(dataDir, { recursive: true });
   if (isRoot) chownSync(dataDir, uidOf('mysql'), gidOf('mysql'));
@@ -76,7 +80,7 @@ export async function startMariaDb({ dataDir, port, database, user, password, du
     `--pid-file=${join(dataDir, 'mysqld.pid')}`,
     `--port=${port}`,
     '--bind-address=127.0.0.1',
-    `--log-error=${join(logDir, 'mariadb.log')}`,
+    `--log-error=${join(logDir, `${name}.log`)}`,
     '--character-set-server=utf8mb4',
     '--collation-server=utf8mb4_unicode_ci',
     '--max-connections=500',
@@ -87,21 +91,26 @@ export async function startMariaDb({ dataDir, port, database, user, password, du
   if (isRoot) args.push('--user=mysql');
   mkdirSync(logDir, { recursive: true });
   if (isRoot) chownSync(logDir, uidOf('mysql'), gidOf('mysql'));
-  const entry = start('mariadb', bins.server, args, { logFile: join(logDir, 'mariadb.stdout.log') });
-  await waitFor(`MariaDB on 127.0.0.1:${port}`, async () => existsSync(socket) && (await pingable(bins, socket)), { entry, timeoutMs: 60_000 });
+  const entry = start(name, bins.server, args, { logFile: join(logDir, `${name}.stdout.log`) });
+  await waitFor(`MariaDB ${name} on 127.0.0.1:${port} (log: ${join(logDir, `${name}.log`)})`, async () => existsSync(socket) && (await pingable(bins, socket)), {
+    entry,
+    timeoutMs: 60_000,
+  });
   const q = (s) => s.replace(/'/g, "''");
+  const creates = databases.map((db) => `CREATE DATABASE IF NOT EXISTS \`${db}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;`);
   sql(
     bins,
     socket,
-    `CREATE DATABASE IF NOT EXISTS \`${database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+    `${creates.join('\n')}
      CREATE USER IF NOT EXISTS '${q(user)}'@'127.0.0.1' IDENTIFIED BY '${q(password)}';
      CREATE USER IF NOT EXISTS '${q(user)}'@'localhost' IDENTIFIED BY '${q(password)}';
      GRANT ALL PRIVILEGES ON \`${database}\`.* TO '${q(user)}'@'127.0.0.1';
      GRANT ALL PRIVILEGES ON \`${database}\`.* TO '${q(user)}'@'localhost';
-     GRANT ALL PRIVILEGES ON \`${database}\\_%\`.* TO '${q(user)}'@'127.0.0.1';`,
+     GRANT ALL PRIVILEGES ON \`${database}\\_%\`.* TO '${q(user)}'@'127.0.0.1';
+     GRANT ALL PRIVILEGES ON \`${database}\\_%\`.* TO '${q(user)}'@'localhost';`,
   );
-  const url = `mysql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
-  return { url, entry, socket, bins };
+  const serverUrl = `mysql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/`;
+  return { url: `${serverUrl}${database}`, serverUrl, port, entry, socket, bins };
 }
 
 /** Asynchronous, so a caller that serves traffic meanwhile (the chaos run restarting MariaDB) is not blocked. */

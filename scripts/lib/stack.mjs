@@ -1,12 +1,14 @@
-// Provisions the services sagaflow needs: a MariaDB (DATABASE_URL when it answers, else a project-owned instance)
-// and a Temporal dev server. `dev` keeps state under .data/ and uses the configured ports; `test` is ephemeral: free
-// ports, a temporary datadir, an in-memory Temporal.
-import { chmodSync, mkdtempSync } from 'node:fs';
+// Provisions the services sagaflow needs: its databases (on DATABASE_URL's server when it answers, else on two
+// project-owned MariaDB servers, placed as scripts/lib/layout.mjs says) and a Temporal dev server. `dev` keeps state
+// under .data/ and uses the configured ports; `test` is ephemeral: free ports, temporary datadirs, an in-memory Temporal.
+import { chmodSync, existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { log } from './log.mjs';
 import { onCleanup, freePort, portInUse } from './procs.mjs';
-import { removeDataDir, startMariaDb, stopMariaDb } from './mariadb.mjs';
+import { DATABASE_PREFIX, DATABASES, databaseEnvFor, databaseName, SERVERS, withDatabase } from './layout.mjs';
+import { ensureMariaDbInstalled, removeDataDir, startMariaDb, stopMariaDb } from './mariadb.mjs';
 import { startTemporal } from './temporal-server.mjs';
 
 async function databaseAnswers(url) {
@@ -18,57 +20,132 @@ async function databaseAnswers(url) {
     await conn.end();
     return true;
   } catch (err) {
-    log.warn(`DATABASE_URL does not answer (${err.code ?? err.message}); starting a project-owned MariaDB instead`);
+    log.warn(`DATABASE_URL does not answer (${err.code ?? err.message}); starting the project-owned MariaDB servers instead`);
     return false;
   }
 }
 
-/** A fresh database inside an existing server (tests against DATABASE_URL), dropped at cleanup. */
-async function freshDatabaseIn(url) {
+/**
+ * Fresh databases for every role inside an existing server (tests against DATABASE_URL), under a prefix unique to this
+ * run so parallel runs and leftovers never collide; dropped at cleanup. The prefix starts with `sagaflow_`, so an app
+ * user granted `sagaflow\_%` (as mariadb.mjs does) may create them.
+ */
+async function freshDatabasesIn(url) {
   const mysql = await import('mysql2/promise');
-  const u = new URL(url);
-  const name = `sagaflow_test_${process.pid}_${Date.now().toString(36)}`;
-  const conn = await mysql.createConnection({ uri: url });
-  await conn.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
-  await conn.end();
+  const prefix = `${DATABASE_PREFIX}_test_${process.pid}_${Date.now().toString(36)}`;
+  const names = DATABASES.map((db) => databaseName(db.role, prefix));
+  // Registered first: a failure halfway still drops what was created.
   onCleanup(async () => {
     const c = await mysql.createConnection({ uri: url });
-    await c.query(`DROP DATABASE IF EXISTS \`${name}\``);
+    for (const name of names) await c.query(`DROP DATABASE IF EXISTS \`${name}\``);
     await c.end();
   });
-  u.pathname = `/${name}`;
-  return u.toString();
+  const conn = await mysql.createConnection({ uri: url });
+  for (const name of names) await conn.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+  await conn.end();
+  return prefix;
 }
 
+/**
+ * Starts the project-owned servers A and B in parallel, each with its own datadir (<work>/mariadb-<name>), port, socket
+ * (inside the datadir) and log files (<logDir>/mariadb-<name>.log), the same app user and password on both.
+ */
+async function startServers({ ephemeral, work, logDir, env }) {
+  // Once, before the parallel starts: a missing MariaDB is installed by apt-get, which must not run twice at once.
+  ensureMariaDbInstalled();
+  const planned = [];
+  for (const s of SERVERS) {
+    const port = ephemeral ? await freePort() : Number(env[s.portVar] ?? s.defaultPort);
+    if (!ephemeral && (await portInUse(port))) throw new Error(`port ${port} (${s.portVar}) is busy; stop what uses it or set ${s.portVar}`);
+    const options = {
+      name: `mariadb-${s.name}`,
+      dataDir: join(work, `mariadb-${s.name}`),
+      port,
+      database: DATABASE_PREFIX, // the grant base: the app user may use `sagaflow` and `sagaflow\_%`
+      databases: DATABASES.filter((db) => db.server === s.name).map((db) => databaseName(db.role)),
+      user: 'sagaflow',
+      password: ephemeral ? 'sagaflow-test' : (env.MARIADB_PASSWORD ?? 'sagaflow'),
+      durable: !ephemeral,
+      logDir,
+    };
+    planned.push({ name: s.name, port, dataDir: options.dataDir, databases: options.databases, options });
+  }
+  const results = await Promise.allSettled(planned.map((p) => startMariaDb(p.options)));
+  const servers = [];
+  results.forEach((r, i) => {
+    if (r.status !== 'fulfilled') return;
+    const server = { ...planned[i], url: r.value.serverUrl, entry: r.value.entry, started: r.value };
+    // Reads server.entry when it runs, so it stops the current process after a restartServer().
+    onCleanup(() => stopMariaDb(server.entry));
+    servers.push(server);
+  });
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason; // the one that did start is stopped by cleanup()
+  return servers;
+}
+
+/**
+ * Stops one project-owned server (an entry of provision().servers), keeps it down `downMs`, and starts it again on
+ * the same datadir, port and password. Updates `server.entry` (and `server.started`) in place.
+ */
+export async function restartServer(server, { downMs = 0 } = {}) {
+  if (!server.options) throw new Error(`server ${server.name} is not project-owned (DATABASE_URL); it cannot be restarted here`);
+  server.entry.expectedExit = true;
+  await stopMariaDb(server.entry);
+  if (downMs > 0) await sleep(downMs);
+  server.started = await startMariaDb(server.options);
+  server.entry = server.started.entry;
+  return server;
+}
+
+/**
+ * @returns {Promise<{
+ *   databaseEnv: { LEDGER_DATABASE_URLS: string, INVENTORY_DATABASE_URL: string, ORDERS_DATABASE_URL: string, LOYALTY_DATABASE_URL: string, API_DATABASE_URL: string },
+ *   servers: Array<{ name: 'a'|'b', url: string, port: number, entry: object|null, dataDir: string|null, options: object|null,
+ *     databases: string[], started?: object, external?: true }>,
+ *   temporal: object, work: string, logDir: string,
+ *   databaseUrl: string, mariadb: object|undefined,
+ * }>} `servers[].url` is the server's URL without a database (`mysql://user:pw@127.0.0.1:port/`). `databaseUrl`
+ *   (server A's orders database) and `mariadb` (server A's startMariaDb result) are legacy, for callers from the
+ *   one-database days (bench/run.mjs); new code uses `databaseEnv` and `servers`.
+ */
 export async function provision({ mode, root, searchAttributes, env = process.env }) {
   const ephemeral = mode === 'test';
   const work = ephemeral ? mkdtempSync(join(tmpdir(), 'sagaflow-test-')) : join(root, '.data');
   const logDir = join(work, 'logs');
   if (ephemeral) {
-    chmodSync(work, 0o755); // the mysql system user must reach its datadir inside
+    chmodSync(work, 0o755); // the mysql system user must reach its datadirs inside
     onCleanup(() => removeDataDir(work));
   }
 
-  let databaseUrl;
-  let mariadb;
+  let databaseEnv;
+  let servers;
   if (await databaseAnswers(env.DATABASE_URL)) {
-    databaseUrl = ephemeral ? await freshDatabaseIn(env.DATABASE_URL) : env.DATABASE_URL;
-    log.info(`database: using DATABASE_URL${ephemeral ? ' (a fresh database in it)' : ''}`);
+    // One server holds all six databases (a small install, or an external server).
+    const prefix = ephemeral ? await freshDatabasesIn(env.DATABASE_URL) : DATABASE_PREFIX;
+    databaseEnv = databaseEnvFor(() => env.DATABASE_URL, prefix);
+    const u = new URL(env.DATABASE_URL);
+    servers = [
+      {
+        name: 'a',
+        url: withDatabase(env.DATABASE_URL),
+        port: Number(u.port || 3306),
+        entry: null,
+        dataDir: null,
+        options: null,
+        databases: DATABASES.map((db) => databaseName(db.role, prefix)),
+        external: true,
+      },
+    ];
+    log.info(`database: all databases on DATABASE_URL's server${ephemeral ? ` (fresh ones, prefix ${prefix})` : ''}`);
   } else {
-    const port = ephemeral ? await freePort() : Number(env.MARIADB_PORT ?? 3307);
-    if (!ephemeral && (await portInUse(port))) throw new Error(`port ${port} (MARIADB_PORT) is busy; stop what uses it or set MARIADB_PORT`);
-    mariadb = await startMariaDb({
-      dataDir: join(work, 'mariadb'),
-      port,
-      database: 'sagaflow',
-      user: 'sagaflow',
-      password: ephemeral ? 'sagaflow-test' : (env.MARIADB_PASSWORD ?? 'sagaflow'),
-      durable: !ephemeral,
-      logDir,
-    });
-    onCleanup(() => stopMariaDb(mariadb.entry));
-    databaseUrl = mariadb.url;
-    log.info(`database: MariaDB on 127.0.0.1:${port} (data in ${join(work, 'mariadb')})`);
+    if (!ephemeral && existsSync(join(work, 'mariadb'))) {
+      log.warn(`${join(work, 'mariadb')} (the former single database server) is no longer used; delete it when you no longer need its data`);
+    }
+    servers = await startServers({ ephemeral, work, logDir, env });
+    const byName = Object.fromEntries(servers.map((s) => [s.name, s]));
+    databaseEnv = databaseEnvFor((name) => byName[name].url);
+    for (const s of servers) log.info(`database: MariaDB ${s.name} on 127.0.0.1:${s.port} (${s.databases.join(', ')}; data in ${s.dataDir})`);
   }
 
   const tPort = ephemeral ? await freePort() : Number(env.TEMPORAL_PORT ?? 7233);
@@ -87,5 +164,13 @@ export async function provision({ mode, root, searchAttributes, env = process.en
     logDir,
   });
   log.info(`temporal: dev server on ${temporal.address}, Web UI ${temporal.uiUrl}`);
-  return { databaseUrl, mariadb, temporal, work, logDir };
+  return {
+    databaseEnv,
+    servers,
+    temporal,
+    work,
+    logDir,
+    databaseUrl: databaseEnv.ORDERS_DATABASE_URL, // legacy
+    mariadb: servers[0]?.started, // legacy
+  };
 }

@@ -1,4 +1,5 @@
-// createApp(deps): the whole HTTP application, without opening a port (tests call app.request()).
+// createApp(deps): the whole HTTP application, without opening a port (tests call app.request()). Routes are mounted
+// from the domain and flow registries; this file names none of them.
 // Middleware order: tracing span → request id (the span's trace id unless the caller sent one) → access log/metrics → secure headers → timeout → (v1 only) auth → rate limit →
 // body limit → routes; one onError turns every failure into the envelope.
 import { randomUUID } from 'node:crypto';
@@ -9,20 +10,18 @@ import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import { timeout } from 'hono/timeout';
-import type { AppDeps, AppEnv } from './deps';
-import { ApiError, Codes } from './envelope';
+import { domains } from '../domains';
+import { flows } from '../flows';
+import type { AppDeps, AppEnv } from '../platform/http/deps';
+import { ApiError, Codes } from '../platform/http/envelope';
+import { validationHook } from '../platform/http/validation';
 import { accessLog } from './middleware/access-log';
 import { apiKeyAuth } from './middleware/auth';
-import { errorHandler, notFoundHandler, validationHook } from './middleware/errors';
+import { errorHandler, notFoundHandler } from './middleware/errors';
 import { rateLimit } from './middleware/rate-limit';
 import { activeTraceId, tracingMiddleware } from './middleware/tracing';
-import { accountsRouter } from './routes/accounts';
-import { customersRouter } from './routes/customers';
 import { mountDocs } from './routes/docs';
 import { opsRouter } from './routes/ops';
-import { ordersRouter } from './routes/orders';
-import { productsRouter } from './routes/products';
-import { transfersRouter } from './routes/transfers';
 
 export function createApp(deps: AppDeps) {
   const { config, log, metrics } = deps;
@@ -46,11 +45,10 @@ export function createApp(deps: AppDeps) {
     }),
   );
 
-  app.route('/v1/accounts', accountsRouter(deps));
-  app.route('/v1/transfers', transfersRouter(deps));
-  app.route('/v1/products', productsRouter(deps));
-  app.route('/v1/orders', ordersRouter(deps));
-  app.route('/v1/customers', customersRouter(deps));
+  // Every route comes from a registry: the domains' read routes, then the flows' routes.
+  for (const { path, router } of [...domains.flatMap((d) => d.routes?.(deps) ?? []), ...flows.flatMap((f) => f.routes(deps))]) {
+    app.route(path, router);
+  }
   app.route('/', opsRouter(deps));
   mountDocs(app);
 

@@ -2,12 +2,14 @@
 // finish in-flight requests within SHUTDOWN_GRACE_MS, then close the Temporal connection and the DB pool).
 import { serve, type ServerType } from '@hono/node-server';
 import { assertApiConfig, loadConfig } from '../config';
-import { createSequelize } from '../db/sequelize';
-import { logger } from '../logger';
-import { setupTracing } from '../telemetry/tracing';
-import { connectClient } from '../temporal/connection';
+import { allStores } from '../migrate';
+import { createMetrics } from '../platform/http/metrics';
+import { logger } from '../platform/logger';
+import { every, purgeExpiredIdempotencyKeys } from '../platform/retention';
+import { openStores } from '../platform/stores';
+import { setupTracing } from '../platform/telemetry/tracing';
+import { connectClient } from '../platform/temporal/connection';
 import { createApp } from './app';
-import { createMetrics } from './metrics';
 
 async function main() {
   const config = loadConfig();
@@ -17,9 +19,11 @@ async function main() {
     log.warn('!!! API_KEYS is empty: the API is OPEN to anyone who can reach it (development mode only) !!!');
   }
   const tracing = setupTracing(config.tracing, 'sagaflow-api');
-  const db = createSequelize(config.db);
+  // The API reads every domain's store (read routes, pre-checks) and writes only its own (idempotency keys).
+  const stores = openStores(allStores(config), config.db.pool);
   const temporal = await connectClient(config.temporal);
-  const app = createApp({ config, db, temporal, log, metrics: createMetrics() });
+  const app = createApp({ config, stores, temporal, log, metrics: createMetrics() });
+  const retention = every(config.retention.intervalMs, () => purgeExpiredIdempotencyKeys(stores.db('api')), log, 'api');
 
   const server: ServerType = serve({ fetch: app.fetch, hostname: config.api.host, port: config.api.port }, (info) =>
     log.info({ url: `http://${info.address}:${info.port}` }, 'api listening'),
@@ -38,7 +42,8 @@ async function main() {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     clearTimeout(force);
     await temporal.connection.close();
-    await db.close();
+    retention.stop();
+    await stores.close();
     await tracing.shutdown();
     log.info('api stopped');
     process.exit(0);

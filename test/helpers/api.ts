@@ -1,12 +1,9 @@
-// An API under test: the real app (app.request, no port) over the real Temporal server and MariaDB, with a worker
-// polling this file's own task queue for the whole file.
-import { Worker } from '@temporalio/worker';
-import { inject } from 'vitest';
-import { createActivities } from '../../src/activities';
+// An API under test: the real app (app.request, no port) over the real Temporal server and MariaDB servers, with
+// workers for every unit polling this file's own task-queue prefix for the whole file.
 import { createApp } from '../../src/api/app';
-import { createMetrics } from '../../src/api/metrics';
-import { logger } from '../../src/logger';
-import { createFlowsEnv, testTracingPlugin, uid, type FlowsEnv } from './env';
+import { createMetrics } from '../../src/platform/http/metrics';
+import { logger } from '../../src/platform/logger';
+import { createFlowsEnv, startWorkers, uid, type FlowsEnv } from './env';
 
 export interface ApiEnv extends FlowsEnv {
   app: ReturnType<typeof createApp>;
@@ -14,24 +11,17 @@ export interface ApiEnv extends FlowsEnv {
 }
 
 export async function createApiEnv(overrides: Record<string, string> = {}, { worker = true } = {}): Promise<ApiEnv> {
-  const ctx = await createFlowsEnv({ TEMPORAL_TASK_QUEUE: uid('api-'), LOG_LEVEL: 'silent', ...overrides });
-  let stopWorker = async () => {};
+  const ctx = await createFlowsEnv({ TEMPORAL_TASK_QUEUE_PREFIX: uid('api-'), LOG_LEVEL: 'silent', ...overrides });
+  let stopWorkers = async () => {};
   if (worker) {
-    const w = await Worker.create({
-      connection: ctx.env.nativeConnection,
-      namespace: ctx.config.temporal.namespace,
-      taskQueue: ctx.config.temporal.taskQueue,
-      workflowBundle: { codePath: inject('workflowBundlePath') },
-      activities: createActivities({ db: ctx.db }),
-    plugins: [testTracingPlugin()],
-    });
-    const running = w.run();
-    stopWorker = async () => {
-      w.shutdown();
-      await running;
+    const workers = await startWorkers(ctx, ctx.config.temporal.taskQueuePrefix);
+    const running = workers.map((w) => w.run());
+    stopWorkers = async () => {
+      for (const w of workers) w.shutdown();
+      await Promise.all(running);
     };
   }
-  const app = createApp({ config: ctx.config, db: ctx.db, temporal: ctx.env.client, log: logger(ctx.config), metrics: createMetrics() });
+  const app = createApp({ config: ctx.config, stores: ctx.stores, temporal: ctx.env.client, log: logger(ctx.config), metrics: createMetrics() });
   return {
     ...ctx,
     app,
@@ -52,7 +42,7 @@ export async function createApiEnv(overrides: Record<string, string> = {}, { wor
       return { status: res.status, headers: res.headers, json };
     },
     async close() {
-      await stopWorker();
+      await stopWorkers();
       await ctx.close();
     },
   };

@@ -1,22 +1,30 @@
-// Per-file test environment: the real Temporal dev server and the real MariaDB started by `npm test`, a worker on a
-// fresh task queue per test, and data builders that leave each test's rows to itself.
+// Per-file test environment: the real Temporal dev server and the real MariaDB servers started by `npm test` (every
+// domain's database, the ledger's shards on two servers), workers for every unit on a fresh task-queue prefix per
+// test, and data builders that place each test's rows in the store that owns them.
 import { randomUUID } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Runtime, Worker, DefaultLogger, type WorkerOptions } from '@temporalio/worker';
-import { inject } from 'vitest';
-import { createActivities } from '../../src/activities';
-import { loadConfig, type Config } from '../../src/config';
-import { createSequelize, type Db } from '../../src/db/sequelize';
-import { select } from '../../src/db/sql';
+import { DefaultLogger, Runtime, type Worker, type WorkerOptions } from '@temporalio/worker';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { setupTracing } from '../../src/telemetry/tracing';
-import { tracingPlugin } from '../../src/telemetry/worker';
+import type { Sequelize } from 'sequelize';
+import { inject } from 'vitest';
+import { loadConfig, type Config } from '../../src/config';
+import { shardOf } from '../../src/domains/ledger/contract';
+import { idOnShard } from '../../src/domains/ledger/reads';
+import { allStores } from '../../src/migrate';
+import { select } from '../../src/platform/db/sql';
+import { openStores, type Stores } from '../../src/platform/stores';
+import { setupTracing } from '../../src/platform/telemetry/tracing';
+import { tracingPlugin } from '../../src/platform/telemetry/worker';
+import type { Topology } from '../../src/platform/workflow/types';
+import { createWorkers } from '../../src/worker';
 
 let runtimeInstalled = false;
 
 export interface FlowsEnv {
   config: Config;
-  db: Db;
+  stores: Stores;
+  /** A domain database for platform-level tests (barrier, saga and TCC probes): the orders store. */
+  db: Sequelize;
   env: TestWorkflowEnvironment;
   close(): Promise<void>;
 }
@@ -27,18 +35,19 @@ export async function createFlowsEnv(overrides: Record<string, string> = {}): Pr
     runtimeInstalled = true;
   }
   const config = loadConfig({ ...process.env, ...overrides });
-  const db = createSequelize(config.db);
+  const stores = openStores(allStores(config), config.db.pool);
   const env = await TestWorkflowEnvironment.createFromExistingServer({
     address: config.temporal.address,
     namespace: config.temporal.namespace,
   });
   return {
     config,
-    db,
+    stores,
+    db: stores.db('orders'),
     env,
     async close() {
       await env.teardown();
-      await db.close();
+      await stores.close();
     },
   };
 }
@@ -47,27 +56,67 @@ export function uid(prefix = ''): string {
   return `${prefix}${randomUUID().replace(/-/g, '').slice(0, 16)}`;
 }
 
-/** Creates a worker on a fresh task queue and runs `fn` while it polls. */
-export async function withWorker<T>(
-  ctx: FlowsEnv,
-  fn: (taskQueue: string) => Promise<T>,
-  options: Partial<WorkerOptions> = {},
-): Promise<T> {
-  const taskQueue = options.taskQueue ?? uid('tq-');
-  const worker = await Worker.create({
-    connection: ctx.env.nativeConnection,
-    namespace: ctx.config.temporal.namespace,
-    taskQueue,
-    workflowBundle: { codePath: inject('workflowBundlePath') },
-    activities: createActivities({ db: ctx.db }),
-    plugins: [testTracingPlugin()],
-    ...options,
-  });
-  return worker.runUntil(fn(taskQueue));
+export interface WorkerRun {
+  /** The flows task queue (start workflows here). */
+  taskQueue: string;
+  /** The topology to put in flow inputs (task queues of this run, ledger shard count). */
+  topology: Topology;
 }
 
-export async function createAccount(db: Db, balance: number, currency = 'USD'): Promise<string> {
-  const id = uid('acc-');
+export interface WithWorkerOptions {
+  /** Activities on the flows queue beside the workflows (probe tests). */
+  flowsActivities?: Record<string, (...args: any[]) => Promise<unknown>>;
+  /** Units to serve (as WORKER_SERVE), all by default; domain units not listed get no worker. */
+  units?: (stores: Stores) => string[];
+  overrides?: Partial<WorkerOptions>;
+  workflowBundlePath?: string;
+}
+
+/** Starts the workers of every unit on a fresh task-queue prefix and runs `fn` while they poll. */
+export async function withWorker<T>(ctx: FlowsEnv, fn: (taskQueue: string, run: WorkerRun) => Promise<T>, options: WithWorkerOptions = {}): Promise<T> {
+  const prefix = uid('tq-');
+  const workers = await startWorkers(ctx, prefix, options);
+  const run = { taskQueue: `${prefix}-flows`, topology: topologyFor(ctx, prefix) };
+  const done = fn(run.taskQueue, run);
+  const [result, ...stopped] = await Promise.allSettled([done, ...workers.map((w) => w.runUntil(done.catch(() => undefined)))]);
+  if (result.status === 'rejected') throw result.reason;
+  const crashed = stopped.find((r) => r.status === 'rejected');
+  if (crashed) throw (crashed as PromiseRejectedResult).reason;
+  return result.value;
+}
+
+export function topologyFor(ctx: Pick<FlowsEnv, 'stores'>, prefix: string): Topology {
+  return { queuePrefix: prefix, ledgerShards: ctx.stores.of('ledger').length };
+}
+
+export async function startWorkers(ctx: FlowsEnv, prefix: string, options: WithWorkerOptions = {}): Promise<Worker[]> {
+  const units = options.units?.(ctx.stores);
+  const config = { ...ctx.config, temporal: { ...ctx.config.temporal, taskQueuePrefix: prefix } };
+  return createWorkers({
+    config,
+    connection: ctx.env.nativeConnection,
+    stores: ctx.stores.list.filter((s) => s.domain !== 'api' && (!units || units.includes(s.unit))),
+    flows: !units || units.includes('flows'),
+    tracing: testTracing(),
+    workflowBundlePath: options.workflowBundlePath ?? inject('workflowBundlePath'),
+    flowsActivities: options.flowsActivities,
+    overrides: options.overrides,
+  });
+}
+
+// ----- data builders: each row goes to the store that owns it -----
+
+/** The database of the ledger shard that holds `id`. */
+export function ledgerDb(ctx: Pick<FlowsEnv, 'stores'>, id: string): Sequelize {
+  const shards = ctx.stores.of('ledger');
+  return shards[shardOf(id, shards.length)].db;
+}
+
+/** Opens an account with an opening entry; on `shard` when given (tests cross shards on purpose), else wherever. */
+export async function createAccount(ctx: Pick<FlowsEnv, 'stores'>, balance: number, currency = 'USD', { shard }: { shard?: number } = {}): Promise<string> {
+  const shards = ctx.stores.of('ledger').length;
+  const id = idOnShard(shard ?? Math.floor(Math.random() * shards), shards, 'acc-');
+  const db = ledgerDb(ctx, id);
   await db.query(
     `INSERT INTO accounts (id, owner, currency, balance, frozen, created_at, updated_at) VALUES (?, 'test', ?, ?, 0, NOW(3), NOW(3))`,
     { replacements: [id, currency, balance] },
@@ -81,34 +130,51 @@ export async function createAccount(db: Db, balance: number, currency = 'USD'): 
   return id;
 }
 
-export async function createProduct(db: Db, price: number, stock: number, currency = 'USD'): Promise<string> {
+export async function createProduct(ctx: Pick<FlowsEnv, 'stores'>, price: number, stock: number, currency = 'USD'): Promise<string> {
   const sku = uid('sku-');
-  await db.query(
+  await ctx.stores.db('inventory').query(
     `INSERT INTO products (sku, name, price, currency, stock, reserved, created_at, updated_at) VALUES (?, 'test product', ?, ?, ?, 0, NOW(3), NOW(3))`,
     { replacements: [sku, price, currency, stock] },
   );
   return sku;
 }
 
-export async function account(db: Db, id: string) {
-  const [row] = await select<{ balance: number; frozen: number }>(db, 'SELECT balance, frozen FROM accounts WHERE id = ?', [id]);
-  return row;
+export async function account(ctx: Pick<FlowsEnv, 'stores'>, id: string) {
+  const [row] = await select<{ balance: number; frozen: number }>(ledgerDb(ctx, id), 'SELECT balance, frozen FROM accounts WHERE id = ?', [id]);
+  return row && { balance: Number(row.balance), frozen: Number(row.frozen) };
 }
 
-export async function product(db: Db, sku: string) {
-  const [row] = await select<{ stock: number; reserved: number }>(db, 'SELECT stock, reserved FROM products WHERE sku = ?', [sku]);
-  return row;
+export async function product(ctx: Pick<FlowsEnv, 'stores'>, sku: string) {
+  const [row] = await select<{ stock: number; reserved: number }>(ctx.stores.db('inventory'), 'SELECT stock, reserved FROM products WHERE sku = ?', [sku]);
+  return row && { stock: Number(row.stock), reserved: Number(row.reserved) };
 }
 
-/** Sum of balance + frozen over the given accounts: conserved by every flow. */
-export async function moneyIn(db: Db, ids: string[]): Promise<number> {
-  const [row] = await select<{ total: number }>(db, 'SELECT COALESCE(SUM(balance + frozen), 0) AS total FROM accounts WHERE id IN (?)', [ids]);
-  return Number(row.total);
+/** Sum of balance + frozen over the given accounts, each read on its own shard: conserved by every flow. */
+export async function moneyIn(ctx: Pick<FlowsEnv, 'stores'>, ids: string[]): Promise<number> {
+  let total = 0;
+  for (const id of ids) {
+    const a = await account(ctx, id);
+    total += a ? a.balance + a.frozen : 0;
+  }
+  return total;
 }
 
-export async function ledgerSum(db: Db, accountId: string): Promise<number> {
-  const [row] = await select<{ s: number }>(db, 'SELECT COALESCE(SUM(amount), 0) AS s FROM ledger_entries WHERE account_id = ?', [accountId]);
+export async function ledgerSum(ctx: Pick<FlowsEnv, 'stores'>, accountId: string): Promise<number> {
+  const [row] = await select<{ s: number }>(ledgerDb(ctx, accountId), 'SELECT COALESCE(SUM(amount), 0) AS s FROM ledger_entries WHERE account_id = ?', [accountId]);
   return Number(row.s);
+}
+
+/** Ledger entries of a flow on an account's shard, in commit order. */
+export async function entriesOf(ctx: Pick<FlowsEnv, 'stores'>, accountId: string, flowId: string) {
+  return select<{ step: string; amount: number }>(ledgerDb(ctx, accountId), 'SELECT step, amount FROM ledger_entries WHERE flow_id = ? AND account_id = ? ORDER BY id', [
+    flowId,
+    accountId,
+  ]).then((rows) => rows.map((r) => ({ step: r.step, amount: Number(r.amount) })));
+}
+
+export async function pointsOf(ctx: Pick<FlowsEnv, 'stores'>, customerId: string): Promise<number> {
+  const [row] = await select<{ p: number }>(ctx.stores.db('loyalty'), 'SELECT COALESCE(SUM(points), 0) AS p FROM points_entries WHERE customer_id = ?', [customerId]);
+  return Number(row.p);
 }
 
 export const fastTimeouts = { stepStartToCloseMs: 5_000, stepScheduleToCloseMs: 20_000, compensationStuckAfterMs: 60_000 };

@@ -1,9 +1,9 @@
-// transferMoney through the real worker, server and MariaDB: every path, with money conserved in each.
+// transferMoney through the real workers, server and MariaDB servers: every path, across ledger shards (two database
+// servers) on purpose, with money conserved in each.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TransferInput } from '../../src/shared/flows';
-import { workflowIds } from '../../src/shared/names';
-import { transferMoney } from '../../src/workflows';
-import { account, createAccount, createFlowsEnv, fastTimeouts, ledgerSum, moneyIn, uid, withWorker, type FlowsEnv } from '../helpers/env';
+import { transferWorkflowId, type TransferInput } from '../../src/flows/transfer/contract';
+import { newTransferId } from '../../src/domains/ledger/reads';
+import { account, createAccount, createFlowsEnv, entriesOf, fastTimeouts, ledgerDb, ledgerSum, moneyIn, uid, withWorker, type FlowsEnv } from '../helpers/env';
 
 describe('transferMoney', () => {
   let ctx: FlowsEnv;
@@ -12,63 +12,79 @@ describe('transferMoney', () => {
   });
   afterAll(() => ctx?.close());
 
-  async function run(input: Omit<TransferInput, 'id' | 'timeouts'>) {
-    const id = uid('t-');
-    const result = await withWorker(ctx, (taskQueue) =>
-      ctx.env.client.workflow.execute(transferMoney, {
+  async function run(input: Omit<TransferInput, 'id' | 'timeouts' | 'topology'>) {
+    const id = newTransferId(ctx.stores, input.fromAccountId);
+    const result = await withWorker(ctx, (taskQueue, { topology }) =>
+      ctx.env.client.workflow.execute('transferMoney', {
         taskQueue,
-        workflowId: workflowIds.transfer(id),
-        args: [{ id, ...input, timeouts: fastTimeouts }],
+        workflowId: transferWorkflowId(id),
+        args: [{ id, ...input, timeouts: fastTimeouts, topology }],
       }),
     );
     return { id, result };
   }
 
-  it('when the source has the funds, then money moves once and the ledger matches the balances', async () => {
-    const from = await createAccount(ctx.db, 10_000);
-    const to = await createAccount(ctx.db, 500);
-    const { result } = await run({ fromAccountId: from, toAccountId: to, amount: 4_000, currency: 'USD' });
+  it('when the accounts live on different shards and servers, then money moves once and each ledger matches its balance', async () => {
+    const from = await createAccount(ctx, 10_000, 'USD', { shard: 0 });
+    const to = await createAccount(ctx, 500, 'USD', { shard: 1 });
+    expect(ledgerDb(ctx, from)).not.toBe(ledgerDb(ctx, to));
+    const { id, result } = await run({ fromAccountId: from, toAccountId: to, amount: 4_000, currency: 'USD' });
     expect(result.status).toBe('COMPLETED');
-    expect(result.steps.map((s) => [s.name, s.state])).toEqual([['debit', 'done'], ['credit', 'done']]);
-    expect(await account(ctx.db, from)).toMatchObject({ balance: 6_000 });
-    expect(await account(ctx.db, to)).toMatchObject({ balance: 4_500 });
-    expect(await moneyIn(ctx.db, [from, to])).toBe(10_500);
-    expect(await ledgerSum(ctx.db, from)).toBe(6_000);
-    expect(await ledgerSum(ctx.db, to)).toBe(4_500); // the opening entry (500) plus the credit
+    expect(result.steps.map((s: { name: string; state: string }) => [s.name, s.state])).toEqual([
+      ['debit', 'done'],
+      ['credit', 'done'],
+      ['record-outcome', 'done'],
+    ]);
+    expect(await account(ctx, from)).toMatchObject({ balance: 6_000 });
+    expect(await account(ctx, to)).toMatchObject({ balance: 4_500 });
+    expect(await moneyIn(ctx, [from, to])).toBe(10_500);
+    expect(await ledgerSum(ctx, from)).toBe(6_000);
+    expect(await ledgerSum(ctx, to)).toBe(4_500); // the opening entry (500) plus the credit
+    // The transfer row lives on the source's shard only, in its terminal state.
+    const [rows] = await ledgerDb(ctx, from).query('SELECT status FROM transfers WHERE id = ?', { replacements: [id] });
+    expect(rows).toEqual([{ status: 'COMPLETED' }]);
+    const [elsewhere] = await ledgerDb(ctx, to).query('SELECT id FROM transfers WHERE id = ?', { replacements: [id] });
+    expect(elsewhere).toEqual([]);
+  });
+
+  it('when both accounts share a shard, then the transfer completes the same way', async () => {
+    const from = await createAccount(ctx, 3_000, 'USD', { shard: 1 });
+    const to = await createAccount(ctx, 0, 'USD', { shard: 1 });
+    const { result } = await run({ fromAccountId: from, toAccountId: to, amount: 3_000, currency: 'USD' });
+    expect(result.status).toBe('COMPLETED');
+    expect(await moneyIn(ctx, [from, to])).toBe(3_000);
+    expect(await account(ctx, to)).toMatchObject({ balance: 3_000 });
   });
 
   it('when funds are insufficient, then it is COMPENSATED with InsufficientFunds and nothing moved', async () => {
-    const from = await createAccount(ctx.db, 1_000);
-    const to = await createAccount(ctx.db, 0);
+    const from = await createAccount(ctx, 1_000, 'USD', { shard: 1 });
+    const to = await createAccount(ctx, 0, 'USD', { shard: 0 });
     const { id, result } = await run({ fromAccountId: from, toAccountId: to, amount: 1_001, currency: 'USD' });
     expect(result).toMatchObject({ status: 'COMPENSATED', reason: { code: 'InsufficientFunds' } });
-    expect(await account(ctx.db, from)).toMatchObject({ balance: 1_000, frozen: 0 });
-    expect(await moneyIn(ctx.db, [from, to])).toBe(1_000);
-    const [rows] = await ctx.db.query('SELECT status, reason_code FROM transfers WHERE id = ?', { replacements: [id] });
+    expect(await account(ctx, from)).toMatchObject({ balance: 1_000, frozen: 0 });
+    expect(await moneyIn(ctx, [from, to])).toBe(1_000);
+    const [rows] = await ledgerDb(ctx, from).query('SELECT status, reason_code FROM transfers WHERE id = ?', { replacements: [id] });
     expect(rows).toEqual([{ status: 'COMPENSATED', reason_code: 'InsufficientFunds' }]);
   });
 
   it('when the source account does not exist, then it is COMPENSATED with AccountNotFound', async () => {
-    const to = await createAccount(ctx.db, 0);
+    const to = await createAccount(ctx, 0);
     const { result } = await run({ fromAccountId: uid('missing-'), toAccountId: to, amount: 10, currency: 'USD' });
     expect(result).toMatchObject({ status: 'COMPENSATED', reason: { code: 'AccountNotFound' } });
   });
 
-  it('when the destination rejects the credit after the debit, then the debit is refunded once', async () => {
-    const from = await createAccount(ctx.db, 5_000);
-    const to = await createAccount(ctx.db, 0, 'EUR');
+  it('when the destination on the other server rejects the credit after the debit, then the debit is refunded once', async () => {
+    const from = await createAccount(ctx, 5_000, 'USD', { shard: 0 });
+    const to = await createAccount(ctx, 0, 'EUR', { shard: 1 });
     const { id, result } = await run({ fromAccountId: from, toAccountId: to, amount: 2_000, currency: 'USD' });
     expect(result).toMatchObject({ status: 'COMPENSATED', reason: { code: 'CurrencyMismatch' } });
-    expect(result.steps.find((s) => s.name === 'debit')?.state).toBe('compensated');
-    expect(await account(ctx.db, from)).toMatchObject({ balance: 5_000 });
-    expect(await account(ctx.db, to)).toMatchObject({ balance: 0 });
-    const [entries] = await ctx.db.query('SELECT step, amount FROM ledger_entries WHERE flow_id = ? ORDER BY id', {
-      replacements: [workflowIds.transfer(id)],
-    });
-    expect(entries).toEqual([
+    expect(result.steps.find((s: { name: string }) => s.name === 'debit')?.state).toBe('compensated');
+    expect(await account(ctx, from)).toMatchObject({ balance: 5_000 });
+    expect(await account(ctx, to)).toMatchObject({ balance: 0 });
+    expect(await entriesOf(ctx, from, transferWorkflowId(id))).toEqual([
       { step: 'debit', amount: -2_000 },
       { step: 'refund-debit', amount: 2_000 },
     ]);
-    expect(await ledgerSum(ctx.db, from)).toBe(5_000);
+    expect(await ledgerSum(ctx, from)).toBe(5_000);
   });
 });

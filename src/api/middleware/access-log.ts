@@ -1,8 +1,8 @@
 // One JSON line per request: method, route pattern, status, duration and traceId. Never bodies, keys or query values.
 import type { MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
-import type { Logger } from '../../logger';
-import type { ApiMetrics } from '../metrics';
+import type { Logger } from '../../platform/logger';
+import type { ApiMetrics } from '../../platform/http/metrics';
 
 export function accessLog(log: Logger, metrics: ApiMetrics): MiddlewareHandler {
   return async (c, next) => {

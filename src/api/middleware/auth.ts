@@ -2,7 +2,7 @@
 // configured (development only; production refuses to start) the API is open and the caller is "anonymous".
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
-import { ApiError, Codes } from '../envelope';
+import { ApiError, Codes } from '../../platform/http/envelope';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 

@@ -3,8 +3,8 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { BaseError as SequelizeError, ConnectionError, TimeoutError as DbTimeout } from 'sequelize';
-import { ApiError, Codes, fail } from '../envelope';
-import type { Logger } from '../../logger';
+import { ApiError, Codes, fail } from '../../platform/http/envelope';
+import type { Logger } from '../../platform/logger';
 
 const unavailableGrpc = new Set([4, 14]); // DEADLINE_EXCEEDED, UNAVAILABLE
 
@@ -67,17 +67,4 @@ export function errorHandler(log: Logger) {
 
 export function notFoundHandler(c: Context) {
   return fail(c, new ApiError(Codes.notFound, `no route for ${c.req.method} ${new URL(c.req.url).pathname.slice(0, 100)}`));
-}
-
-/** zod-openapi hook: a failed validation becomes 400/4000 listing `{path, message}` per issue. */
-export function validationHook(
-  result: { success: boolean; target?: string; error?: { issues: Array<{ path: PropertyKey[]; message: string }> } },
-  _c: Context,
-) {
-  if (result.success) return;
-  const errors = (result.error?.issues ?? []).map((i) => ({
-    path: [result.target === 'json' ? 'body' : result.target, ...i.path.map(String)].filter(Boolean).join('.'),
-    message: i.message,
-  }));
-  throw new ApiError(Codes.badRequest, 'request validation failed', { errors });
 }

@@ -2,7 +2,7 @@
 // `perSecond`. An empty bucket answers 429/4290 with Retry-After. Buckets idle for a minute are forgotten.
 import type { MiddlewareHandler } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
-import { ApiError, Codes } from '../envelope';
+import { ApiError, Codes } from '../../platform/http/envelope';
 
 interface Bucket {
   tokens: number;

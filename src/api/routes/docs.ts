@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import type { AppEnv } from '../deps';
+import type { AppEnv } from '../../platform/http/deps';
 
 const assets = (() => {
   const dir = require('swagger-ui-dist').getAbsoluteFSPath() as string;

@@ -1,7 +1,7 @@
-// Operations endpoints: liveness, readiness (MariaDB and Temporal answer), Prometheus metrics.
+// Operations endpoints: liveness, readiness (every database this API reads and Temporal answer), Prometheus metrics.
 import { Hono } from 'hono';
-import type { AppDeps, AppEnv } from '../deps';
-import { ApiError, Codes, ok } from '../envelope';
+import type { AppDeps, AppEnv } from '../../platform/http/deps';
+import { ApiError, Codes, ok } from '../../platform/http/envelope';
 
 async function within<T>(ms: number, p: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -12,18 +12,20 @@ async function within<T>(ms: number, p: Promise<T>): Promise<T> {
   }
 }
 
-export function opsRouter({ db, temporal, metrics }: AppDeps) {
+export function opsRouter({ stores, temporal, metrics }: AppDeps) {
   const router = new Hono<AppEnv>();
   router.get('/healthz', (c) => ok(c, { status: 'alive' }));
   router.get('/readyz', async (c) => {
-    const [database, temporalOk] = await Promise.all([
-      within(2_000, db.query('SELECT 1')).then(() => true, () => false),
+    const [databases, temporalOk] = await Promise.all([
+      Promise.all(stores.list.map((s) => within(2_000, s.db.query('SELECT 1')).then(() => true, () => false))),
       within(2_000, temporal.connection.withDeadline(Date.now() + 2_000, () => temporal.workflowService.getSystemInfo({}))).then(
         () => true,
         () => false,
       ),
     ]);
-    const checks = { database: database ? 'up' : 'down', temporal: temporalOk ? 'up' : 'down' };
+    const database = databases.every(Boolean);
+    const perStore = Object.fromEntries(stores.list.map((s, i) => [s.unit, databases[i] ? 'up' : 'down']));
+    const checks = { database: database ? 'up' : 'down', databases: perStore, temporal: temporalOk ? 'up' : 'down' };
     if (!database || !temporalOk) throw new ApiError(Codes.unavailable, 'not ready', { checks });
     return ok(c, { status: 'ready', checks });
   });

@@ -1,0 +1,32 @@
+// The API's own database: idempotency keys (principal + key → request hash + flow id). It belongs to no domain; it is
+// a store like the domains' so that migrations, readiness and retention treat it the same way.
+import type { Config } from '../config';
+import { createTables, dropTables, type Table } from '../platform/db/ddl';
+import type { Migration, NamedMigration } from '../platform/db/migrate';
+import type { StoreRef } from '../platform/stores';
+
+const tables: Table[] = [
+  [
+    'idempotency_keys',
+    `CREATE TABLE idempotency_keys (
+      principal VARCHAR(64) NOT NULL,
+      idem_key VARCHAR(128) NOT NULL,
+      request_hash CHAR(64) NOT NULL,
+      resource VARCHAR(32) NOT NULL,
+      flow_id VARCHAR(64) NOT NULL,
+      created_at DATETIME(3) NOT NULL,
+      expires_at DATETIME(3) NOT NULL,
+      PRIMARY KEY (principal, idem_key),
+      KEY idempotency_expiry (expires_at)
+    )`,
+  ],
+];
+
+const up: Migration = ({ context: { sequelize } }) => createTables(sequelize, tables);
+const down: Migration = ({ context: { sequelize } }) => dropTables(sequelize, tables);
+
+export const apiMigrations: NamedMigration[] = [{ name: '0001-idempotency', up, down }];
+
+export function apiStore(config: Config): StoreRef {
+  return { domain: 'api', unit: 'api', index: 0, count: 1, url: config.db.urls.api };
+}

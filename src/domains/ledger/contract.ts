@@ -1,0 +1,56 @@
+// The ledger's sandbox-safe face: how accounts map to shards and task queues, the DTOs its activities take, its error
+// types and the activity types that flows proxy. Workflows import this file (types and pure functions only).
+//
+// Shard rule: an account lives on shard `fnv1a32(id) mod shards`, FNV-1a over the id's UTF-16 code units (ids are
+// ASCII by validation). Any id works, old ones like `demo-alice` included; the shard count is fixed at install time.
+// A transfer lives on its source account's shard: its id is drawn so that it hashes to that same shard, so
+// GET /v1/transfers/{id} reads one shard and the transfer row commits with the debit.
+import type { createLedgerActivities } from './activities';
+
+export const LedgerErrors = {
+  InsufficientFunds: 'InsufficientFunds',
+  AccountNotFound: 'AccountNotFound',
+  CurrencyMismatch: 'CurrencyMismatch',
+  SameAccount: 'SameAccount',
+} as const;
+
+export function fnv1a32(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h >>> 0;
+}
+
+export function shardOf(id: string, shards: number): number {
+  return fnv1a32(id) % shards;
+}
+
+/** The task queue of a ledger shard (`<prefix>-ledger-<n>`). */
+export function ledgerQueue(prefix: string, shard: number): string {
+  return `${prefix}-ledger-${shard}`;
+}
+
+/** The merchant account that receives a currency's sales. */
+export function merchantAccount(merchantAccountId: string, currency: string): string {
+  return `${merchantAccountId}-${currency}`;
+}
+
+export interface TransferRecord {
+  id: string;
+  fromAccountId: string;
+  toAccountId: string;
+  amount: number;
+  currency: string;
+  memo?: string | null;
+}
+
+export interface PaymentRecord {
+  orderId: string;
+  accountId: string;
+  amount: number;
+  currency: string;
+}
+
+export type LedgerActivities = ReturnType<typeof createLedgerActivities>;

@@ -1,0 +1,34 @@
+// The ledger domain: accounts, ledger entries, transfers and payment holds, sharded over LEDGER_DATABASE_URLS (one
+// store and one task queue per shard; see contract.ts for the shard rule).
+import type { DomainDefinition } from '../../platform/domain';
+import { createLedgerActivities } from './activities';
+import * as m0001 from './migrations/0001-ledger';
+import { openAccount } from './money';
+import { accountsRouter } from './routes';
+import { shardOf } from './contract';
+
+const demoAccounts = [
+  { id: 'demo-alice', owner: 'Alice', currency: 'USD', initialBalance: 10_000_000 },
+  { id: 'demo-bob', owner: 'Bob', currency: 'USD', initialBalance: 50_000 },
+];
+
+export const ledger: DomainDefinition = {
+  name: 'ledger',
+  stores: (config) =>
+    config.db.urls.ledger.map((url, index, all) => ({ domain: 'ledger', unit: `ledger-${index}`, index, count: all.length, url })),
+  migrations: [{ name: '0001-ledger', ...m0001 }],
+  activities: ({ store }) => createLedgerActivities({ db: store.db }),
+  routes: (deps) => [accountsRouter(deps)],
+  async seed({ db, index, count }) {
+    let created = 0;
+    for (const a of demoAccounts.filter((x) => shardOf(x.id, count) === index)) {
+      await db.transaction(async (t) => {
+        const [exists] = await db.query('SELECT id FROM accounts WHERE id = ? FOR UPDATE', { replacements: [a.id], transaction: t });
+        if ((exists as unknown[]).length) return;
+        await openAccount(db, t, a);
+        created++;
+      });
+    }
+    return created;
+  },
+};

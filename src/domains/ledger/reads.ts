@@ -1,0 +1,60 @@
+// The ledger's read side for routes and flow routes: every lookup goes straight to the shard an id maps to (no shard
+// is ever scanned), and new ids are drawn so that they land where they must.
+import { randomUUID } from 'node:crypto';
+import type { Sequelize } from 'sequelize';
+import { select } from '../../platform/db/sql';
+import type { Stores } from '../../platform/stores';
+import { shardOf } from './contract';
+
+export interface AccountRow {
+  id: string;
+  owner: string;
+  currency: string;
+  balance: number;
+  frozen: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface TransferRow {
+  id: string;
+  from_account_id: string;
+  to_account_id: string;
+  amount: number;
+  currency: string;
+  memo: string | null;
+  status: string;
+  reason_code: string | null;
+  reason: string | null;
+  created_at: Date;
+}
+
+/** The database of the shard that holds `id` (an account id, or a transfer id drawn by newTransferId). */
+export function shardDb(stores: Stores, id: string): Sequelize {
+  const shards = stores.of('ledger');
+  return shards[shardOf(id, shards.length)].db;
+}
+
+export async function findAccount(stores: Stores, id: string): Promise<AccountRow | undefined> {
+  const [row] = await select<AccountRow>(shardDb(stores, id), 'SELECT * FROM accounts WHERE id = ?', [id]);
+  return row;
+}
+
+export async function findTransfer(stores: Stores, id: string): Promise<TransferRow | undefined> {
+  const [row] = await select<TransferRow>(shardDb(stores, id), 'SELECT * FROM transfers WHERE id = ?', [id]);
+  return row;
+}
+
+/** A fresh id that lives on `shard`: a UUID redrawn until it hashes there (on average `shards` draws). */
+export function idOnShard(shard: number, shards: number, prefix = ''): string {
+  for (;;) {
+    const id = `${prefix}${randomUUID()}`;
+    if (shardOf(id, shards) === shard) return id;
+  }
+}
+
+/** A transfer's id: on its source account's shard, so its row commits with the debit and GET reads one shard. */
+export function newTransferId(stores: Stores, fromAccountId: string): string {
+  const shards = stores.of('ledger').length;
+  return idOnShard(shardOf(fromAccountId, shards), shards);
+}

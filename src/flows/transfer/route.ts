@@ -1,0 +1,156 @@
+// /v1/transfers — start a transfer saga and read it back. The transfer's row lives on its source account's ledger
+// shard (its id is drawn to hash there), so GET reads exactly one shard.
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { LedgerErrors } from '../../domains/ledger/contract';
+import { findAccount, findTransfer, newTransferId } from '../../domains/ledger/reads';
+import type { AppDeps, AppEnv, Mount } from '../../platform/http/deps';
+import { notFound, ok, rejected } from '../../platform/http/envelope';
+import { postFlow } from '../../platform/http/flow-post';
+import { askProgress, startFlow, stepTimeouts, topologyOf } from '../../platform/http/flow-temporal';
+import {
+  Amount,
+  commonErrors,
+  conflictResponse,
+  Currency,
+  envelopeOf,
+  FlowHeaders,
+  Id,
+  jsonBody,
+  jsonResponse,
+  notFoundResponse,
+  rejectedResponse,
+  Step,
+  Text,
+  Timestamp,
+} from '../../platform/http/schemas';
+import { validationHook } from '../../platform/http/validation';
+import { iso, mergeStatus, stepsView } from '../../platform/http/views';
+import { money } from '../../platform/money';
+import { CustomerIdKey, FlowStatusKey } from '../../platform/workflow/search-attributes';
+import {
+  terminalTransferStatuses,
+  TransferIdKey,
+  transferProgressQuery,
+  transferWorkflowId,
+  type TransferProgress,
+  type TransferStatus,
+} from './contract';
+
+const CreateTransfer = z
+  .object({ fromAccountId: Id, toAccountId: Id, amount: Amount, currency: Currency, memo: Text(256).optional() })
+  .openapi('CreateTransfer');
+
+const TransferView = z
+  .object({
+    id: z.string(),
+    status: z.enum(['RUNNING', 'COMPLETED', 'COMPENSATED', 'FAILED']),
+    fromAccountId: z.string(),
+    toAccountId: z.string(),
+    amount: z.number().int(),
+    currency: z.string(),
+    memo: z.string().nullable(),
+    reason: z.string().nullable(),
+    reasonCode: z.string().nullable(),
+    steps: z.array(Step),
+    createdAt: Timestamp.nullable(),
+  })
+  .openapi('Transfer');
+type TransferView = z.infer<typeof TransferView>;
+const TransferEnvelope = envelopeOf(TransferView, 'TransferEnvelope');
+
+const create = createRoute({
+  method: 'post',
+  path: '/',
+  summary: 'Start a transfer (saga: debit source → credit destination; a rejection refunds the debit)',
+  request: { ...jsonBody(CreateTransfer), headers: FlowHeaders },
+  responses: {
+    200: jsonResponse(TransferEnvelope, 'The transfer finished within Prefer: wait'),
+    202: jsonResponse(TransferEnvelope, 'The transfer is running; Location points to it'),
+    ...rejectedResponse,
+    ...conflictResponse,
+    ...commonErrors,
+  },
+});
+
+const get = createRoute({
+  method: 'get',
+  path: '/{id}',
+  summary: 'Read a transfer with its steps',
+  request: { params: z.object({ id: Id }) },
+  responses: { 200: jsonResponse(TransferEnvelope, 'The transfer'), ...notFoundResponse, ...commonErrors },
+});
+
+export function transfersRouter(deps: AppDeps): Mount {
+  const { config, stores } = deps;
+  const router = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+  async function load(id: string, live?: TransferProgress, ask = true): Promise<TransferView | undefined> {
+    const row = await findTransfer(stores, id);
+    const closed = row ? terminalTransferStatuses.includes(row.status as TransferStatus) : false;
+    const progress = live ?? (!ask ? undefined : await askProgress(deps, transferWorkflowId(id), transferProgressQuery, { closed, hasRow: !!row }));
+    if (!row && !progress) return undefined;
+    return {
+      id,
+      status: mergeStatus(row?.status as TransferStatus | undefined, progress?.status, terminalTransferStatuses, 'RUNNING'),
+      fromAccountId: row?.from_account_id ?? progress!.fromAccountId,
+      toAccountId: row?.to_account_id ?? progress!.toAccountId,
+      amount: Number(row?.amount ?? progress!.amount),
+      currency: row?.currency ?? progress!.currency,
+      memo: (row ? row.memo : progress?.memo) ?? null,
+      reason: row?.reason ?? progress?.reason?.message ?? null,
+      reasonCode: row?.reason_code ?? progress?.reason?.code ?? null,
+      steps: stepsView(progress?.steps),
+      createdAt: iso(row?.created_at),
+    };
+  }
+
+  router.openapi(create, async (c) => {
+    const body = c.req.valid('json');
+    const headers = c.req.valid('header');
+    if (body.fromAccountId === body.toAccountId) throw rejected('source and destination are the same account', LedgerErrors.SameAccount);
+    // Each account is read on its own shard (both at once): rejections known before starting are 4001, not a flow.
+    const accounts = await Promise.all([body.fromAccountId, body.toAccountId].map((accountId) => findAccount(stores, accountId)));
+    for (const [i, accountId] of [body.fromAccountId, body.toAccountId].entries()) {
+      const a = accounts[i];
+      if (!a) throw rejected(`account ${accountId} does not exist`, LedgerErrors.AccountNotFound);
+      if (a.currency !== body.currency) throw rejected(`account ${accountId} holds ${a.currency}, not ${body.currency}`, LedgerErrors.CurrencyMismatch);
+    }
+
+    const r = await postFlow(
+      deps,
+      { principal: c.get('principal'), idempotencyKey: headers['idempotency-key'], prefer: headers.prefer, body },
+      {
+        type: 'transfer',
+        newId: () => newTransferId(stores, body.fromAccountId),
+        collection: '/v1/transfers',
+        terminal: terminalTransferStatuses,
+        start: (id) =>
+          startFlow(deps, 'transferMoney', {
+            workflowId: transferWorkflowId(id),
+            args: [{ id, ...body, memo: body.memo ?? null, timeouts: stepTimeouts(config), topology: topologyOf(deps) }],
+            typedSearchAttributes: [
+              { key: TransferIdKey, value: id },
+              { key: CustomerIdKey, value: body.fromAccountId },
+              { key: FlowStatusKey, value: 'RUNNING' },
+            ],
+            staticSummary: `Transfer ${money(body.amount, body.currency)} ${body.fromAccountId} → ${body.toAccountId}`,
+          }),
+        load: (id, result: TransferProgress | undefined) => load(id, result, false),
+        pending: (id) => pendingView(id, body),
+      },
+    );
+    return ok(c, r.view, r.status, r.headers);
+  });
+
+  router.openapi(get, async (c) => {
+    const view = await load(c.req.valid('param').id);
+    if (!view) throw notFound('transfer');
+    return ok(c, view);
+  });
+
+  return { path: '/v1/transfers', router };
+}
+
+function pendingView(id: string, body: z.infer<typeof CreateTransfer>): TransferView {
+  return { id, status: 'RUNNING', ...body, memo: body.memo ?? null, reason: null, reasonCode: null, steps: [], createdAt: null };
+}

@@ -1,0 +1,27 @@
+// The face every domain folder exports (src/domains/<name>/index.ts): its databases, migrations, activities, read
+// routes and demo data. The registries (src/domains/index.ts) derive task queues, workers, migrations and routes from
+// these, so a new domain is one folder and one line in the registry.
+import type { Config } from '../config';
+import type { NamedMigration } from './db/migrate';
+import type { AppDeps, Mount } from './http/deps';
+import type { OpenStore, StoreRef } from './stores';
+
+export type ActivityFn = (...args: any[]) => Promise<unknown>;
+
+export interface DomainDefinition {
+  name: string;
+  /** One store, or one per shard, with its database URL from configuration. */
+  stores(config: Config): StoreRef[];
+  migrations: NamedMigration[];
+  /** The activities served on each store's task queue, over that store's database only. */
+  activities?(deps: { store: OpenStore; config: Config }): Record<string, ActivityFn>;
+  /** Read routes over the domain's own stores. */
+  routes?(deps: AppDeps): Mount[];
+  /** Idempotent demo data for `npm run dev`; returns the rows created. */
+  seed?(store: OpenStore): Promise<number>;
+}
+
+/** Stores of an unsharded domain. */
+export function singleStore(domain: string, url: string): StoreRef[] {
+  return [{ domain, unit: domain, index: 0, count: 1, url }];
+}

@@ -1,0 +1,13 @@
+// The face every flow folder exports (src/flows/<name>/index.ts): the module with its workflow functions (bundled for
+// the flows worker), its search attributes, and the routes that start and read it. The flows registry derives the
+// workflow bundle, the namespace's search attributes and the API's routes from these.
+import type { AppDeps, Mount } from './http/deps';
+import type { SearchAttributeTypes } from './workflow/search-attributes';
+
+export interface FlowDefinition {
+  name: string;
+  /** Absolute path of the sandbox-safe module exporting the flow's workflow functions. */
+  workflowsPath: string;
+  searchAttributes: SearchAttributeTypes;
+  routes(deps: AppDeps): Mount[];
+}

@@ -1,0 +1,49 @@
+// The shape every flow-starting POST shares: claim the flow id (Idempotency-Key), start or join the workflow, wait as
+// asked by Prefer, and answer 200 with the final resource or 202 with the current one and its Location.
+import type { WorkflowHandle } from '@temporalio/client';
+import type { AppDeps } from './deps';
+import { waitForResult } from './flow-temporal';
+import { claimFlowId } from './idempotency';
+import { waitSeconds } from './schemas';
+
+export interface FlowPost<V extends { status: string }, R> {
+  type: string;
+  /** A fresh flow id (flows whose records are sharded draw ids that land on the right shard). */
+  newId?: () => string;
+  collection: string;
+  terminal: readonly string[];
+  start(id: string): Promise<{ handle: WorkflowHandle; started: boolean }>;
+  /** The resource from the database row and, when the flow ended within the wait, its result (never a query). */
+  load(id: string, result: R | undefined): Promise<V | undefined>;
+  /** The resource before the flow wrote anything. */
+  pending(id: string): V;
+}
+
+export async function postFlow<V extends { status: string }, R extends { status: string }>(
+  deps: AppDeps,
+  request: { principal: string; idempotencyKey?: string; prefer?: string; body: unknown },
+  spec: FlowPost<V, R>,
+): Promise<{ view: V; status: 200 | 202; headers: Record<string, string> }> {
+  const { stores, config, metrics } = deps;
+  const id = await claimFlowId(stores.db('api'), {
+    newId: spec.newId,
+    principal: request.principal,
+    key: request.idempotencyKey,
+    resource: spec.type,
+    body: request.body,
+    retentionHours: config.retention.idempotencyHours,
+  });
+  const { handle, started } = await spec.start(id);
+  if (started) metrics.flows.inc({ type: spec.type, outcome: 'started' });
+  const wait = waitSeconds(request.prefer);
+  const result = await waitForResult<R>(deps, handle, wait);
+  if (result) metrics.flows.inc({ type: spec.type, outcome: result.status.toLowerCase() });
+  // Without an Idempotency-Key the id is brand new, so a flow not waited for has written nothing yet: answer its
+  // pending view without a database round trip. With a key the flow may be an earlier one (USE_EXISTING joins a
+  // running flow without an error), so it is read back, as is a flow waited for.
+  const fresh = !request.idempotencyKey && wait === 0;
+  const view = fresh ? spec.pending(id) : ((await spec.load(id, result)) ?? spec.pending(id));
+  // Without Prefer: wait the answer is always 202; with it, 200 once the flow is terminal.
+  const done = wait > 0 && spec.terminal.includes(view.status);
+  return { view, status: done ? 200 : 202, headers: done ? {} : { Location: `${spec.collection}/${id}` } };
+}

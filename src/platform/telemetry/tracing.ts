@@ -1,0 +1,37 @@
+// OpenTelemetry tracing from the HTTP request through the workflow to each activity. The API starts a server span per
+// request (its trace id becomes the response's traceId); Temporal's interceptors carry the context in workflow and
+// activity headers; workflow spans leave the sandbox through a sink. Exporter: none (default), console or OTLP/HTTP.
+import { trace, type Tracer } from '@opentelemetry/api';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { Resource } from '@opentelemetry/resources';
+import { BatchSpanProcessor, ConsoleSpanExporter, NoopSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import type { Config } from '../../config';
+
+export interface Tracing {
+  tracer: Tracer;
+  resource: Resource;
+  spanProcessor: SpanProcessor;
+  enabled: boolean;
+  shutdown(): Promise<void>;
+}
+
+export function processorFor(t: Config['tracing']): SpanProcessor {
+  if (t.exporter === 'console') return new BatchSpanProcessor(new ConsoleSpanExporter());
+  if (t.exporter === 'otlp') return new BatchSpanProcessor(new OTLPTraceExporter({ url: t.otlpEndpoint }));
+  return new NoopSpanProcessor();
+}
+
+/** Installs the global tracer provider (once per process). Tests pass their own span processor. */
+export function setupTracing(t: Config['tracing'], serviceName: string, spanProcessor: SpanProcessor = processorFor(t)): Tracing {
+  const resource = new Resource({ 'service.name': serviceName });
+  const provider = new NodeTracerProvider({ resource, spanProcessors: [spanProcessor] });
+  provider.register();
+  return {
+    tracer: trace.getTracer('sagaflow'),
+    resource,
+    spanProcessor,
+    enabled: t.exporter !== 'none' || !(spanProcessor instanceof NoopSpanProcessor),
+    shutdown: () => provider.shutdown(),
+  };
+}

@@ -1,0 +1,19 @@
+// The workflow bundle's entry, derived from the flows registry: a generated module re-exporting every flow's workflow
+// module (plus any extra, e.g. test probes), so no hand-kept list of workflows exists anywhere. It is written under
+// node_modules/.cache: the bundler resolves the SDK's own workflow modules from the entry's location.
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+function cacheDir(): string {
+  const sdk = require.resolve('@temporalio/workflow');
+  const nodeModules = sdk.slice(0, sdk.lastIndexOf(`${join('node_modules', '@temporalio')}`) + 'node_modules'.length);
+  const dir = join(nodeModules, '.cache', 'sagaflow');
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+export function writeWorkflowEntry(modules: readonly string[]): string {
+  const path = join(mkdtempSync(join(cacheDir(), 'workflows-')), 'entry.ts');
+  writeFileSync(path, modules.map((m) => `export * from ${JSON.stringify(m.replace(/\.(ts|js)$/, ''))};`).join('\n') + '\n');
+  return path;
+}

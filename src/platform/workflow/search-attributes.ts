@@ -1,0 +1,11 @@
+// Search attributes every flow sets (typed keys for workflows and the client). A flow's own attributes (TransferId,
+// OrderId, …) live in its contract; the flows registry collects them all for the namespace.
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+export const FlowStatusKey = defineSearchAttributeKey('FlowStatus', SearchAttributeType.KEYWORD);
+export const CustomerIdKey = defineSearchAttributeKey('CustomerId', SearchAttributeType.KEYWORD);
+
+/** Search attribute names and their types, as the Temporal CLI takes them (`--search-attribute Name=Keyword`). */
+export type SearchAttributeTypes = Record<string, 'Keyword' | 'KeywordList' | 'Text' | 'Int' | 'Double' | 'Bool' | 'Datetime'>;
+
+export const commonSearchAttributes: SearchAttributeTypes = { FlowStatus: 'Keyword', CustomerId: 'Keyword' };
