@@ -1,8 +1,8 @@
 # syntax=docker/dockerfile:1
 # One image for every sagaflow process; the command picks the role:
 #   node dist/api/server.js      the HTTP API (default)
-#   node dist/worker.js          a Temporal worker (workflows from the prebuilt bundle, activities)
-#   node dist/db/migrate-cli.js  the database migrations (one-shot)
+#   node dist/worker.js          a Temporal worker for the units in WORKER_SERVE (flows, ledger, inventory, …; all by default)
+#   node dist/migrate.js up      the migrations of every database (one-shot)
 #
 #   docker build -t sagaflow .
 #

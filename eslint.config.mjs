@@ -1,5 +1,9 @@
-// Lint: typescript-eslint's recommended rules, plus the workflow sandbox rule — workflow code may not import Node
-// builtins, Sequelize/mysql2, the database layer or activity implementations (types only).
+// Lint: typescript-eslint's recommended rules, plus
+// - the workflow sandbox rule: workflow code (flows' workflow.ts and contract.ts, domains' contract.ts, the platform's
+//   workflow helpers) may not import Node builtins, Sequelize/mysql2, the database layer or activity implementations
+//   (types only);
+// - the isolation rule: a domain imports no other domain, no flow and no API code (test/unit/isolation.test.ts checks
+//   the same, and the SQL side, again).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -19,7 +23,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/workflows/**/*.ts'],
+    files: ['src/flows/*/workflow.ts', 'src/flows/*/contract.ts', 'src/domains/*/contract.ts', 'src/platform/workflow/**/*.ts', 'src/platform/money.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
@@ -36,12 +40,29 @@ export default tseslint.config(
             { name: '@temporalio/worker', message: 'Use @temporalio/workflow APIs inside workflows.' },
           ],
           patterns: [
-            { group: ['**/db', '**/db/**'], message: 'Workflows never touch the database; call an activity.' },
-            { group: ['**/activities', '**/activities/**'], allowTypeImports: true, message: "Import activities by type only: import type { Activities } from '../activities'." },
-            { group: ['**/api/**', '**/config', '**/logger'], message: 'Workflows import only @temporalio/workflow, src/shared and other workflow files.' },
+            { group: ['**/db', '**/db/**', '**/reads', '**/stores'], message: 'Workflows never touch the database; call an activity.' },
+            { group: ['**/activities', '**/activities/**'], allowTypeImports: true, message: "Import activities by type only: import type { LedgerActivities } from '../../domains/ledger/contract'." },
+            { group: ['**/api/**', '**/config', '**/logger', '**/http/**', '**/route', '**/routes'], message: 'Workflows import only @temporalio/workflow, contracts and other workflow files.' },
           ],
         },
       ],
     },
   },
+
+  ...['ledger', 'inventory', 'orders', 'loyalty'].map((domain) => ({
+    files: [`src/domains/${domain}/**/*.ts`],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: `^\\.\\./(?!${domain}/)[a-z-]+/|^\\.\\./\\.\\./(flows|api|domains)(/|$)|^\\.\\./\\.\\./\\.\\./(flows|api|domains)(/|$)`,
+              message: 'A domain shares nothing with other domains, flows or the API: only src/platform and its own folder.',
+            },
+          ],
+        },
+      ],
+    },
+  })),
 );

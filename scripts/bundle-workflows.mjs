@@ -3,17 +3,23 @@
 //
 //   node scripts/bundle-workflows.mjs <output.js>
 //
-// The entry point is src/workflows/index.ts, found from this script's location (not the working directory), so the
-// sources must be present: the Docker build stage runs this before the runtime stage drops them.
+// The entry is generated from the flows registry (src/flows/index.ts: every flow folder's workflow module), found from
+// this script's location (not the working directory), so the sources must be present: the Docker build stage runs this
+// before the runtime stage drops them.
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { bundleWorkflowCode } from '@temporalio/worker';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const workflowsPath = resolve(root, 'src/workflows/index.ts');
-// The OpenTelemetry workflow interceptors must be in every bundle (see src/telemetry/worker.ts), prebuilt ones included.
+const { tsImport } = await import('tsx/esm/api');
+const load = (file) => tsImport(pathToFileURL(resolve(root, file)).href, import.meta.url);
+const { workflowModules } = await load('src/flows/index.ts');
+const { writeWorkflowEntry } = await load('src/platform/temporal/bundle.ts');
+const workflowsPath = writeWorkflowEntry(workflowModules);
+// The OpenTelemetry workflow interceptors must be in every bundle (see src/platform/telemetry/worker.ts), prebuilt ones included.
 const workflowInterceptorModules = [createRequire(import.meta.url).resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')];
 
 const out = process.argv[2];
@@ -32,7 +38,7 @@ try {
   const tmp = `${outPath}.${process.pid}.tmp`;
   writeFileSync(tmp, code);
   renameSync(tmp, outPath); // never leave a half-written bundle behind
-  console.log(`workflow bundle: ${outPath} (${(Buffer.byteLength(code) / 1024).toFixed(0)} KiB) from ${workflowsPath}`);
+  console.log(`workflow bundle: ${outPath} (${(Buffer.byteLength(code) / 1024).toFixed(0)} KiB) from ${workflowModules.length} flow(s)`);
 } catch (err) {
   console.error(`workflow bundle failed: ${err?.stack ?? err}`);
   process.exit(1);

@@ -1,15 +1,10 @@
--- Run once by the mysql image's entrypoint (mounted into /docker-entrypoint-initdb.d) when the data volume is empty.
--- Changing it later has no effect on an existing volume: `docker compose down -v` to start over.
+-- Run once by the mysql image's entrypoint (mounted into /docker-entrypoint-initdb.d) on both domain servers when the
+-- data volume is empty. Changing it later has no effect on an existing volume: `docker compose down -v` to start over.
 --
--- sagaflow: the application's database; its tables are created by the `migrate` service (umzug), not here.
-CREATE DATABASE IF NOT EXISTS `sagaflow` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+-- sagaflow: the application's account. It owns every `sagaflow_*` database (the migrate service creates those it is
+-- given, e.g. sagaflow_ledger_0 and sagaflow_orders on one server; their tables come from each domain's migrations).
+-- Temporal keeps its own data in PostgreSQL, not here.
 CREATE USER IF NOT EXISTS 'sagaflow'@'%' IDENTIFIED BY 'sagaflow';
-GRANT ALL PRIVILEGES ON `sagaflow`.* TO 'sagaflow'@'%';
-
--- temporal: the Temporal server's own account. temporalio/auto-setup creates and migrates both databases itself
--- (persistence and SQL visibility); it needs no privilege outside them.
-CREATE USER IF NOT EXISTS 'temporal'@'%' IDENTIFIED BY 'temporal';
-GRANT ALL PRIVILEGES ON `temporal`.* TO 'temporal'@'%';
-GRANT ALL PRIVILEGES ON `temporal_visibility`.* TO 'temporal'@'%';
+GRANT ALL PRIVILEGES ON `sagaflow\_%`.* TO 'sagaflow'@'%';
 
 FLUSH PRIVILEGES;

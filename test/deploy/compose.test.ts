@@ -12,9 +12,9 @@ import { join, resolve } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
-import { SearchAttributeType } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
-import * as searchAttributes from '../../src/shared/search-attributes';
+import { domains } from '../../src/domains';
+import { searchAttributes } from '../../src/flows';
 
 const root = resolve(__dirname, '../..');
 const read = (path: string) => readFileSync(join(root, path), 'utf8');
@@ -69,17 +69,25 @@ describe('docker-compose.yml', () => {
   it('the schema check is not vacuous: a misspelt key or a bad depends_on condition is rejected', () => {
     const validate = validator();
     const bad = structuredClone(compose) as unknown as { services: Record<string, Record<string, unknown>> };
-    bad.services.worker.container_nam = 'w';
+    bad.services['worker-flows'].container_nam = 'w';
     expect(validate(bad)).toBe(false);
     const bad2 = structuredClone(compose) as unknown as { services: Record<string, Record<string, unknown>> };
     bad2.services.api.depends_on = { migrate: { condition: 'service_finished' } };
     expect(validate(bad2)).toBe(false);
   });
 
-  it('has the whole stack', () => {
-    for (const name of ['mysql', 'temporal', 'temporal-ui', 'temporal-admin-tools', 'migrate', 'api', 'worker']) {
+  const workerServices = ['worker-flows', ...domains.map((d) => `worker-${d.name}`)];
+
+  it('has the whole stack: two domain servers, Temporal on PostgreSQL, the API, the flows worker and one worker per domain', () => {
+    for (const name of ['mysql-a', 'mysql-b', 'postgresql', 'temporal', 'temporal-ui', 'temporal-admin-tools', 'migrate', 'api', ...workerServices]) {
       expect(services, name).toHaveProperty(name);
     }
+    expect(Object.keys(services).filter((n) => n.startsWith('worker')).sort()).toEqual([...workerServices].sort());
+  });
+
+  it('gives each worker service its units: flows, or exactly one domain (a new domain needs its service here)', () => {
+    expect(env(services['worker-flows']).WORKER_SERVE).toBe('flows');
+    for (const d of domains) expect(env(services[`worker-${d.name}`]).WORKER_SERVE, d.name).toBe(d.name);
   });
 
   it('every depends_on names a service of this file', () => {
@@ -99,11 +107,11 @@ describe('docker-compose.yml', () => {
     expect(services['temporal-admin-tools'].image).toMatch(/^temporalio\/admin-tools:/);
   });
 
-  it('api, worker and migrate build the runtime stage of ./Dockerfile, each with its own command', () => {
+  it('api, workers and migrate build the runtime stage of ./Dockerfile, each with its own command', () => {
     const commands: Record<string, string[]> = {
       api: ['node', 'dist/api/server.js'],
-      worker: ['node', 'dist/worker.js'],
-      migrate: ['node', 'dist/db/migrate-cli.js'],
+      ...Object.fromEntries(workerServices.map((w) => [w, ['node', 'dist/worker.js']])),
+      migrate: ['node', 'dist/migrate.js', 'up'],
     };
     for (const [name, command] of Object.entries(commands)) {
       const s = services[name];
@@ -117,10 +125,14 @@ describe('docker-compose.yml', () => {
     expect(existsSync(join(root, 'Dockerfile'))).toBe(true);
   });
 
-  it('gives api, worker and migrate the same MySQL and Temporal settings', () => {
-    for (const name of ['api', 'worker', 'migrate']) {
+  it('gives api, workers and migrate the same databases and Temporal settings, every flow crossing both servers', () => {
+    for (const name of ['api', ...workerServices, 'migrate']) {
       expect(env(services[name]), name).toMatchObject({
-        DATABASE_URL: 'mysql://sagaflow:sagaflow@mysql:3306/sagaflow',
+        LEDGER_DATABASE_URLS: 'mysql://sagaflow:sagaflow@mysql-a:3306/sagaflow_ledger_0,mysql://sagaflow:sagaflow@mysql-b:3306/sagaflow_ledger_1',
+        ORDERS_DATABASE_URL: 'mysql://sagaflow:sagaflow@mysql-a:3306/sagaflow_orders',
+        API_DATABASE_URL: 'mysql://sagaflow:sagaflow@mysql-a:3306/sagaflow_api',
+        INVENTORY_DATABASE_URL: 'mysql://sagaflow:sagaflow@mysql-b:3306/sagaflow_inventory',
+        LOYALTY_DATABASE_URL: 'mysql://sagaflow:sagaflow@mysql-b:3306/sagaflow_loyalty',
         TEMPORAL_ADDRESS: 'temporal:7233',
         API_HOST: '0.0.0.0',
         API_PORT: '3000',
@@ -131,64 +143,69 @@ describe('docker-compose.yml', () => {
     expect(services.api.ports).toEqual(['3000:3000']);
   });
 
-  it('lets the worker scale: no container_name and no host port', () => {
-    const worker = services.worker;
-    expect(worker).not.toHaveProperty('container_name');
-    expect(worker.ports ?? []).toEqual([]);
+  it('lets every worker service scale: no container_name and no host port', () => {
+    for (const w of workerServices) {
+      expect(services[w], w).not.toHaveProperty('container_name');
+      expect(services[w].ports ?? [], w).toEqual([]);
+    }
     // A fixed container name anywhere else would not block scaling the worker, but none is needed.
     for (const [name, s] of Object.entries(services)) expect(s, name).not.toHaveProperty('container_name');
   });
 
   it('starts api and worker only after the migrations and the search attributes are in place', () => {
-    expect(dependsOn(services.migrate)).toEqual({ mysql: 'service_healthy' });
+    expect(dependsOn(services.migrate)).toEqual({ 'mysql-a': 'service_healthy', 'mysql-b': 'service_healthy' });
     expect(services.migrate.restart).toBe('no');
-    for (const name of ['api', 'worker']) {
+    for (const name of ['api', ...workerServices]) {
       expect(dependsOn(services[name]), name).toMatchObject({
         migrate: 'service_completed_successfully',
         'temporal-admin-tools': 'service_completed_successfully',
       });
     }
-    expect(dependsOn(services.temporal)).toEqual({ mysql: 'service_healthy' });
-    expect(services.mysql.healthcheck?.test).toBeTruthy();
-    expect(services.mysql.healthcheck?.disable).not.toBe(true);
+    expect(dependsOn(services.temporal)).toEqual({ postgresql: 'service_healthy' });
+    for (const db of ['mysql-a', 'mysql-b', 'postgresql']) {
+      expect(services[db].healthcheck?.test, db).toBeTruthy();
+      expect(services[db].healthcheck?.disable, db).not.toBe(true);
+    }
   });
 
-  it('points auto-setup at the MySQL service', () => {
-    expect(env(services.temporal)).toMatchObject({ DB: 'mysql8', MYSQL_SEEDS: 'mysql' });
+  it("keeps Temporal's own persistence on PostgreSQL (its MySQL 8 visibility schema fails on recent 8.0 releases)", () => {
+    expect(env(services.temporal)).toMatchObject({ DB: 'postgres12', POSTGRES_SEEDS: 'postgresql' });
+    expect(services.postgresql.image).toMatch(/^postgres:\d+/);
     expect(services.temporal.ports).toContain('7233:7233');
     expect(env(services['temporal-ui'])).toMatchObject({ TEMPORAL_ADDRESS: 'temporal:7233' });
     expect(services['temporal-ui'].ports).toContain('8233:8080');
   });
 
-  it('initialises MySQL with the sagaflow database and account, on a named volume', () => {
-    const volumes = (services.mysql.volumes ?? []).map((v) => (typeof v === 'string' ? v : `${v.source}:${v.target}`));
-    expect(volumes.some((v) => /^\.\/deploy\/mysql-init:\/docker-entrypoint-initdb\.d(:ro)?$/.test(v))).toBe(true);
-    const named = volumes.map((v) => v.split(':')[0]).filter((src) => !src.startsWith('.') && !src.startsWith('/'));
-    expect(named.length).toBeGreaterThan(0);
-    for (const n of named) expect(compose.volumes ?? {}, n).toHaveProperty(n);
-
+  it('initialises both MySQL servers with the sagaflow account, each on its own named volume', () => {
+    const sources = new Set<string>();
+    for (const db of ['mysql-a', 'mysql-b']) {
+      const volumes = (services[db].volumes ?? []).map((v) => (typeof v === 'string' ? v : `${v.source}:${v.target}`));
+      expect(volumes.some((v) => /^\.\/deploy\/mysql-init:\/docker-entrypoint-initdb\.d(:ro)?$/.test(v)), db).toBe(true);
+      const named = volumes.map((v) => v.split(':')[0]).filter((src) => !src.startsWith('.') && !src.startsWith('/'));
+      expect(named.length, db).toBe(1);
+      for (const n of named) {
+        expect(compose.volumes ?? {}, n).toHaveProperty(n);
+        sources.add(n);
+      }
+    }
+    expect(sources.size).toBe(2);
     const sql = read('deploy/mysql-init/01-sagaflow.sql');
-    expect(sql).toMatch(/CREATE DATABASE IF NOT EXISTS `sagaflow`/);
     expect(sql).toMatch(/CREATE USER IF NOT EXISTS 'sagaflow'@'%' IDENTIFIED BY 'sagaflow'/);
-    expect(sql).toMatch(/GRANT ALL PRIVILEGES ON `sagaflow`\.\* TO 'sagaflow'@'%'/);
-    // The Temporal account named in the temporal service exists too.
-    const t = env(services.temporal);
-    expect(sql).toContain(`CREATE USER IF NOT EXISTS '${t.MYSQL_USER}'@'%' IDENTIFIED BY '${t.MYSQL_PWD}'`);
+    expect(sql).toMatch(/GRANT ALL PRIVILEGES ON `sagaflow\\_%`\.\* TO 'sagaflow'@'%'/);
+    // Every database the services are given lives on one of the two servers under that grant.
+    const urls = Object.entries(env(services.api)).filter(([k]) => k.endsWith('DATABASE_URL') || k === 'LEDGER_DATABASE_URLS').flatMap(([, v]) => v.split(','));
+    for (const u of urls) expect(u).toMatch(/^mysql:\/\/sagaflow:sagaflow@mysql-[ab]:3306\/sagaflow_[a-z0-9_]+$/);
+    expect(new Set(urls.map((u) => new URL(u).hostname))).toEqual(new Set(['mysql-a', 'mysql-b']));
   });
 
-  it('registers exactly the search attributes the code defines, as Keyword, with the temporal CLI', () => {
+  it('registers exactly the search attributes of the flows registry, with their types, with the temporal CLI', () => {
     const admin = services['temporal-admin-tools'];
-    const defined = Object.values(searchAttributes as Record<string, unknown>)
-      .filter((k): k is { name: string; type: string } => typeof k === 'object' && k !== null && 'name' in k && 'type' in k)
-      .map((k) => {
-        expect(k.type, k.name).toBe(SearchAttributeType.KEYWORD);
-        return k.name;
-      });
-    expect(defined.sort()).toEqual(['CustomerId', 'FlowStatus', 'OrderId', 'TransferId']);
+    const defined = Object.entries(searchAttributes).map(([name, type]) => `${name}=${type}`).sort();
+    expect(defined).toEqual(expect.arrayContaining(['CustomerId=Keyword', 'FlowStatus=Keyword', 'OrderId=Keyword', 'TransferId=Keyword']));
     expect(env(admin).SEARCH_ATTRIBUTES.split(/\s+/).sort()).toEqual(defined);
     const script = argv(admin.command).join(' ');
     expect(script).toContain('temporal operator search-attribute create');
-    expect(script).toContain('--type Keyword');
+    expect(script).toContain('--type "$$type"');
     expect(admin.restart).toBe('no');
   });
 });
@@ -265,7 +282,8 @@ describe('scripts/bundle-workflows.mjs', () => {
       expect(statSync(out).size).toBeGreaterThan(10_000);
       const code = readFileSync(out, 'utf8');
       expect(code).toContain('__TEMPORAL__');
-      expect(code).toContain('src/workflows/index.ts');
+      expect(code).toContain('src/flows/transfer/workflow.ts');
+      expect(code).toContain('src/flows/checkout/workflow.ts');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
