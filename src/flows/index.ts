@@ -3,9 +3,10 @@
 import type { FlowDefinition } from '../platform/flow';
 import { commonSearchAttributes, type SearchAttributeTypes } from '../platform/workflow/search-attributes';
 import { checkout } from './checkout';
+import { tip } from './tip';
 import { transfer } from './transfer';
 
-export const flows: readonly FlowDefinition[] = [transfer, checkout];
+export const flows: readonly FlowDefinition[] = [transfer, checkout, tip];
 
 /** Every search attribute a flow sets, for registering on the namespace. */
 export const searchAttributes: SearchAttributeTypes = Object.assign({}, commonSearchAttributes, ...flows.map((f) => f.searchAttributes));
