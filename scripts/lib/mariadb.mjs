@@ -65,9 +65,14 @@ export async function startMariaDb({ dataDir, port, database, databases = [datab
   const bins = ensureMariaDbInstalled();
   mkdirSync(dataDir, { recursive: true });
   if (isRoot) chownSync(dataDir, uidOf('mysql'), gidOf('mysql'));
+  // A temporary directory of the instance's own: with the shared /tmp, instances initialised at the same moment (the
+  // two servers of one run, or two runs) collide on their temporary table names and abort.
+  const tmpDir = `${dataDir}-tmp`;
+  mkdirSync(tmpDir, { recursive: true });
+  if (isRoot) chownSync(tmpDir, uidOf('mysql'), gidOf('mysql'));
   const initialised = existsSync(join(dataDir, 'mysql'));
   if (!initialised) {
-    const args = ['--no-defaults', `--datadir=${dataDir}`, '--auth-root-authentication-method=socket', '--skip-test-db'];
+    const args = ['--no-defaults', `--datadir=${dataDir}`, `--tmpdir=${tmpDir}`, '--auth-root-authentication-method=socket', '--skip-test-db'];
     if (isRoot) args.push('--user=mysql');
     const r = spawnSync(bins.installDb, args, { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`mariadb-install-db failed: ${r.stderr.trim().split('\n').slice(-3).join(' ')}`);
@@ -76,6 +81,7 @@ export async function startMariaDb({ dataDir, port, database, databases = [datab
   const args = [
     '--no-defaults',
     `--datadir=${dataDir}`,
+    `--tmpdir=${tmpDir}`,
     `--socket=${socket}`,
     `--pid-file=${join(dataDir, 'mysqld.pid')}`,
     `--port=${port}`,
