@@ -1,20 +1,13 @@
 // Migrations and demo data for every store: each domain's database (each ledger shard) and the API's own, each with
 // its own umzug history. `npm run migrate [-- up|down|seed] [unit…]` (all units by default); also used by `npm run
 // dev` and the test setup. Creates missing databases first (the app user needs CREATE on them).
-import { apiMigrations, apiStore } from './api/store';
 import { loadConfig, type Config } from './config';
-import { domainNamed, domainStores } from './domains';
+import { createMigrator, ensureDatabase } from './platform/db/migrate';
 import { describeUrl } from './platform/db/sequelize';
-import { createMigrator, ensureDatabase, type NamedMigration } from './platform/db/migrate';
-import { openStores, type StoreRef } from './platform/stores';
+import { openStores } from './platform/stores';
+import { allStores, migrationsOf, seedOf } from './stores';
 
-export function allStores(config: Config): StoreRef[] {
-  return [...domainStores(config), apiStore(config)];
-}
-
-function migrationsOf(store: StoreRef): NamedMigration[] {
-  return store.domain === 'api' ? apiMigrations : domainNamed(store.domain).migrations;
-}
+export { allStores };
 
 export type MigrateCommand = 'up' | 'down' | 'seed';
 
@@ -29,7 +22,7 @@ export async function migrateStores(config: Config, command: MigrateCommand = 'u
         if (command === 'down') return `${store.unit}: reverted ${(await migrator.down()).map((m) => m.name).join(', ') || 'none'}`;
         const applied = (await migrator.up()).map((m) => m.name);
         let line = `${store.unit} (${describeUrl(store.url)}): ${applied.length ? `applied ${applied.join(', ')}` : 'up to date'}`;
-        const seed = store.domain === 'api' ? undefined : domainNamed(store.domain).seed;
+        const seed = seedOf(store);
         if (command === 'seed' && seed) line += `; demo data: ${(await seed(store)) || 'already present'}`;
         return line;
       }),

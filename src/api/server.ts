@@ -2,7 +2,7 @@
 // finish in-flight requests within SHUTDOWN_GRACE_MS, then close the Temporal connection and the DB pool).
 import { serve, type ServerType } from '@hono/node-server';
 import { assertApiConfig, loadConfig } from '../config';
-import { allStores } from '../migrate';
+import { allStores } from '../stores';
 import { createMetrics } from '../platform/http/metrics';
 import { logger } from '../platform/logger';
 import { every, purgeExpiredIdempotencyKeys } from '../platform/retention';

@@ -10,7 +10,7 @@ import { inject } from 'vitest';
 import { loadConfig, type Config } from '../../src/config';
 import { shardOf } from '../../src/domains/ledger/contract';
 import { idOnShard } from '../../src/domains/ledger/reads';
-import { allStores } from '../../src/migrate';
+import { allStores } from '../../src/stores';
 import { select } from '../../src/platform/db/sql';
 import { openStores, type Stores } from '../../src/platform/stores';
 import { setupTracing } from '../../src/platform/telemetry/tracing';

@@ -1,9 +1,9 @@
-// The API's own database: idempotency keys (principal + key → request hash + flow id). It belongs to no domain; it is
+// The API's own database, idempotency keys (principal + key → request hash + flow id). It belongs to no domain; it is
 // a store like the domains' so that migrations, readiness and retention treat it the same way.
-import type { Config } from '../config';
-import { createTables, dropTables, type Table } from '../platform/db/ddl';
-import type { Migration, NamedMigration } from '../platform/db/migrate';
-import type { StoreRef } from '../platform/stores';
+import type { Config } from '../../config';
+import { createTables, dropTables, type Table } from '../db/ddl';
+import type { Migration, NamedMigration } from '../db/migrate';
+import type { StoreRef } from '../stores';
 
 const tables: Table[] = [
   [
