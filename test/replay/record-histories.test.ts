@@ -1,14 +1,18 @@
-// `npm run histories:record`: runs every path of both flows and saves their histories under test/fixtures/histories,
-// which the replay test then replays on every `npm test`. Skipped unless RECORD_HISTORIES=1.
+// `npm run histories:record`: runs every path of both flows (started by name on the flows queue, their steps on the
+// domains' queues, accounts across ledger shards) and saves their histories under test/fixtures/histories, which
+// flows-replay.test.ts then replays on every `npm test`. Skipped unless RECORD_HISTORIES=1.
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, it } from 'vitest';
-import type { OrderInput } from '../../src/shared/flows';
-import { workflowIds } from '../../src/shared/names';
-import { approveOrderUpdate, cancelOrderUpdate, checkoutOrder, orderProgressQuery } from '../../src/workflows/checkout';
-import { transferMoney } from '../../src/workflows/transfer';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { ActivityInterceptorsFactory } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { shardOf } from '../../src/domains/ledger/contract';
+import { newTransferId } from '../../src/domains/ledger/reads';
+import { approveOrderUpdate, cancelOrderUpdate, orderProgressQuery, orderWorkflowId, type OrderInput, type OrderProgress } from '../../src/flows/checkout/contract';
+import { transferWorkflowId } from '../../src/flows/transfer/contract';
+import type { Topology } from '../../src/platform/workflow/types';
 import { createAccount, createFlowsEnv, createProduct, fastTimeouts, uid, withWorker, type FlowsEnv } from '../helpers/env';
 
 const dir = join(process.cwd(), 'test/fixtures/histories');
@@ -32,69 +36,123 @@ describe.runIf(process.env.RECORD_HISTORIES === '1')('record histories', () => {
   }
 
   it('transfer paths', async () => {
-    const rich = await createAccount(ctx.db, 10_000);
-    const poor = await createAccount(ctx.db, 10);
-    const usd = await createAccount(ctx.db, 0);
-    const eur = await createAccount(ctx.db, 0, 'EUR');
+    const rich = await createAccount(ctx, 10_000, 'USD', { shard: 0 });
+    const poor = await createAccount(ctx, 10, 'USD', { shard: 0 });
+    const usd = await createAccount(ctx, 0, 'USD', { shard: 1 });
+    const eur = await createAccount(ctx, 0, 'EUR', { shard: 1 });
     const paths = {
-      'transfer-completed': { fromAccountId: rich, toAccountId: usd },
-      'transfer-insufficient-funds': { fromAccountId: poor, toAccountId: usd },
-      'transfer-refunded': { fromAccountId: rich, toAccountId: eur },
+      'transfer-completed': { fromAccountId: rich, toAccountId: usd, status: 'COMPLETED' },
+      'transfer-insufficient-funds': { fromAccountId: poor, toAccountId: usd, status: 'COMPENSATED' },
+      'transfer-refunded': { fromAccountId: rich, toAccountId: eur, status: 'COMPENSATED' },
     };
-    await withWorker(ctx, async (taskQueue) => {
-      for (const [name, accounts] of Object.entries(paths)) {
-        const id = uid('t-');
-        const handle = await ctx.env.client.workflow.start(transferMoney, {
+    await withWorker(ctx, async (taskQueue, { topology }) => {
+      for (const [name, { status, ...accounts }] of Object.entries(paths)) {
+        const id = newTransferId(ctx.stores, accounts.fromAccountId);
+        const handle = await ctx.env.client.workflow.start('transferMoney', {
           taskQueue,
-          workflowId: workflowIds.transfer(id),
-          args: [{ id, ...accounts, amount: 100, currency: 'USD', timeouts: fastTimeouts }],
+          workflowId: transferWorkflowId(id),
+          args: [{ id, ...accounts, amount: 100, currency: 'USD', timeouts: fastTimeouts, topology }],
         });
-        await handle.result();
+        expect((await handle.result()).status).toBe(status);
         await save(name, handle);
       }
     });
   });
 
-  it('order paths', async () => {
-    const payer = await createAccount(ctx.db, 10_000_000);
-    const cheap = await createProduct(ctx.db, 500, 100);
-    const scarce = await createProduct(ctx.db, 500, 1);
-    const dear = await createProduct(ctx.db, 2_000_000, 10);
-    const start = (taskQueue: string, items: OrderInput['items'], extra: Partial<OrderInput['policy']> = {}) => {
+  describe('order paths', () => {
+    // The payer on another shard than the merchant: the payment and the sale run on different ledger queues.
+    let payer: string;
+    let cheap: string;
+    let scarce: string;
+    let dear: string;
+    beforeAll(async () => {
+      const shards = ctx.stores.of('ledger').length;
+      payer = await createAccount(ctx, 10_000_000, 'USD', { shard: (shardOf('merchant-USD', shards) + 1) % shards });
+      cheap = await createProduct(ctx, 500, 100);
+      scarce = await createProduct(ctx, 500, 1);
+      dear = await createProduct(ctx, 2_000_000, 10);
+    });
+
+    type Handle = WorkflowHandle & { result(): Promise<OrderProgress> };
+    const start = async (taskQueue: string, topology: Topology, items: OrderInput['items'], extra: { policy?: Partial<OrderInput['policy']>; paymentAccountId?: string } = {}) => {
       const id = uid('o-');
-      return ctx.env.client.workflow.start(checkoutOrder, {
-        taskQueue,
-        workflowId: workflowIds.order(id),
-        args: [{ id, customerId: 'c-1', paymentAccountId: payer, items, policy: { ...policy, ...extra }, timeouts: fastTimeouts }],
-      });
+      const input: OrderInput = {
+        id,
+        customerId: 'c-1',
+        paymentAccountId: extra.paymentAccountId ?? payer,
+        items,
+        policy: { ...policy, ...extra.policy },
+        timeouts: fastTimeouts,
+        topology,
+      };
+      return (await ctx.env.client.workflow.start('checkoutOrder', { taskQueue, workflowId: orderWorkflowId(id), args: [input] })) as Handle;
     };
-    const awaiting = async (h: Awaited<ReturnType<typeof start>>) => {
+    const awaiting = async (h: Handle) => {
       while ((await h.query(orderProgressQuery)).status !== 'AWAITING_APPROVAL') await sleep(100);
     };
-    await withWorker(ctx, async (tq) => {
-      const confirmed = await start(tq, [{ sku: cheap, quantity: 2 }]);
-      await confirmed.result();
-      await save('order-confirmed', confirmed);
+    async function finish(name: string, h: Handle, expected: { status: string; code?: string }) {
+      const r = await h.result();
+      expect(r).toMatchObject({ status: expected.status, ...(expected.code ? { reason: { code: expected.code } } : {}) });
+      await save(name, h);
+    }
 
-      const outOfStock = await start(tq, [{ sku: cheap, quantity: 1 }, { sku: scarce, quantity: 2 }]);
-      await outOfStock.result();
-      await save('order-out-of-stock', outOfStock);
+    it('each path', async () => {
+      await withWorker(ctx, async (tq, { topology }) => {
+        await finish('order-confirmed', await start(tq, topology, [{ sku: cheap, quantity: 2 }]), { status: 'CONFIRMED' });
+        await finish('order-out-of-stock', await start(tq, topology, [{ sku: cheap, quantity: 1 }, { sku: scarce, quantity: 2 }]), {
+          status: 'CANCELLED',
+          code: 'OutOfStock',
+        });
+        const broke = await createAccount(ctx, 100, 'USD', { shard: 1 });
+        await finish('order-insufficient-funds', await start(tq, topology, [{ sku: cheap, quantity: 1 }], { paymentAccountId: broke }), {
+          status: 'CANCELLED',
+          code: 'InsufficientFunds',
+        });
+        const euros = await createAccount(ctx, 100_000, 'EUR', { shard: 0 });
+        await finish('order-currency-mismatch', await start(tq, topology, [{ sku: cheap, quantity: 1 }], { paymentAccountId: euros }), {
+          status: 'CANCELLED',
+          code: 'CurrencyMismatch',
+        });
 
-      const approved = await start(tq, [{ sku: dear, quantity: 1 }]);
-      await awaiting(approved);
-      await approved.executeUpdate(approveOrderUpdate);
-      await approved.result();
-      await save('order-approved', approved);
+        const approved = await start(tq, topology, [{ sku: dear, quantity: 1 }]);
+        await awaiting(approved);
+        await approved.executeUpdate(approveOrderUpdate);
+        await finish('order-approved', approved, { status: 'CONFIRMED' });
 
-      const cancelled = await start(tq, [{ sku: dear, quantity: 1 }]);
-      await awaiting(cancelled);
-      await cancelled.executeUpdate(cancelOrderUpdate, { args: [{ reason: 'changed my mind' }] });
-      await cancelled.result();
-      await save('order-cancelled-in-approval', cancelled);
+        const cancelled = await start(tq, topology, [{ sku: dear, quantity: 1 }]);
+        await awaiting(cancelled);
+        await cancelled.executeUpdate(cancelOrderUpdate, { args: [{ reason: 'changed my mind' }] });
+        await finish('order-cancelled-in-approval', cancelled, { status: 'CANCELLED', code: 'OrderCancelled' });
 
-      const timedOut = await start(tq, [{ sku: dear, quantity: 1 }], { approvalTimeoutMs: 1_000 });
-      await timedOut.result();
-      await save('order-approval-timed-out', timedOut);
+        const timedOut = await start(tq, topology, [{ sku: dear, quantity: 1 }], { policy: { approvalTimeoutMs: 1_000 } });
+        await finish('order-approval-timed-out', timedOut, { status: 'CANCELLED', code: 'ApprovalTimedOut' });
+      });
+    });
+
+    it('cancelled while the payment try is in flight', async () => {
+      // The ledger worker holds every payment for a while, so that the cancel arrives while the try runs.
+      let holdStarted = false;
+      const slowHold: ActivityInterceptorsFactory = (actx) => ({
+        inbound: {
+          execute: async (input, next) => {
+            if (actx.info.activityType !== 'holdPayment') return next(input);
+            holdStarted = true;
+            await sleep(1_500);
+            return next(input);
+          },
+        },
+      });
+      await withWorker(
+        ctx,
+        async (tq, { topology }) => {
+          const h = await start(tq, topology, [{ sku: cheap, quantity: 1 }]);
+          while (!holdStarted) await sleep(50);
+          await h.executeUpdate(cancelOrderUpdate, { args: [{}] });
+          await finish('order-cancelled-while-trying', h, { status: 'CANCELLED', code: 'OrderCancelled' });
+          await sleep(2_000); // let the late hold finish (refused) before the workers stop
+        },
+        { overrides: { interceptors: { activity: [slowHold] } } },
+      );
     });
   });
 });

@@ -1,6 +1,6 @@
 // Replay: a recorded history of a probe saga that compensates (a parallel group, a compensation retried by untilDone,
-// a rejected last step) must replay against the current Saga/Progress/retry code without non-determinism. A change to
-// the workflow code that alters its commands makes this test fail.
+// a rejected last step) must replay against the current Saga/Progress/retry code of src/platform/workflow without
+// non-determinism. A change to the workflow code that alters its commands makes this test fail.
 //
 // The fixture is committed; to re-record it (after an intended, versioned change), run once with the services up:
 //   RECORD_HISTORIES=1 npm test -- test/replay/saga-replay.test.ts
@@ -10,7 +10,6 @@ import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-uti
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BusinessErrors } from '../../src/shared/errors';
 import { createFlowsEnv, uid } from '../helpers/env';
 import { createProbeActivities, ensureProbeTable } from '../workflows/fixtures/probe-activities';
 import { probeSaga, type ProbeSagaInput } from '../workflows/fixtures/probe-workflows';
@@ -21,12 +20,16 @@ const quietLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: c
 const probeWorkflowsPath = join(__dirname, '..', 'workflows', 'fixtures', 'probe-workflows.ts');
 const fixturePath = resolve('test/fixtures/histories/saga-probe.json');
 
+/** The rejection type the fixture was recorded with. Any non-retryable typed failure is a rejection to the platform;
+ * this one is kept so that the input below stays the input of the committed history. */
+const recordedRejection = 'InsufficientFunds';
+
 /** The recorded run: step-1, a parallel group, then a rejected step-3; step-1's compensation fails three times. */
 const recordedInput: ProbeSagaInput = {
   steps: [
     { name: 'step-1', compensate: { failTimes: 3 } },
     [{ name: 'par-a' }, { name: 'par-b' }],
-    { name: 'step-3', action: { reject: BusinessErrors.InsufficientFunds } },
+    { name: 'step-3', action: { reject: recordedRejection } },
   ],
 };
 
@@ -50,7 +53,7 @@ describe('saga replay', () => {
       });
       const handle = await ctx.env.client.workflow.start(probeSaga, { taskQueue, workflowId: uid('saga-replay-'), args: [recordedInput] });
       const result = await worker.runUntil(handle.result());
-      expect(result).toMatchObject({ status: 'COMPENSATED', reason: { code: BusinessErrors.InsufficientFunds } });
+      expect(result).toMatchObject({ status: 'COMPENSATED', reason: { code: recordedRejection } });
       const history = await handle.fetchHistory();
       writeFileSync(fixturePath, `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 2)}\n`);
     } finally {
@@ -64,6 +67,9 @@ describe('saga replay', () => {
     const history = loadHistory();
     // The fixture is the run it claims to be: compensations, an untilDone timer, and a completed workflow.
     const events = history.events ?? [];
+    const [started] = events.map((e) => e.workflowExecutionStartedEventAttributes).filter(Boolean);
+    expect(started?.workflowType?.name).toBe('probeSaga');
+    expect(JSON.parse(Buffer.from(started!.input!.payloads![0].data!).toString('utf8'))).toEqual(recordedInput);
     // 4 forward steps, 4 compensations (one a null compensation), and step-1's compensation called a second time.
     expect(events.filter((e) => e.activityTaskScheduledEventAttributes)).toHaveLength(9);
     expect(events.filter((e) => e.timerStartedEventAttributes).length).toBeGreaterThanOrEqual(1);
