@@ -1,21 +1,22 @@
-// The sub-transaction barrier called directly against the real MariaDB: duplicates, null compensations, hanging
-// forward operations, a try racing its cancel, and business errors rolling the barrier back with the write.
-import { ApplicationFailure } from '@temporalio/common';
-import type { Transaction } from 'sequelize';
+// The sub-transaction barrier (src/platform/barrier.ts) called directly against a real domain database (the orders
+// store, with its own `barriers` table): duplicates, null compensations, hanging forward operations, a try racing its
+// cancel, and business errors rolling the barrier back with the write.
+import type { Sequelize, Transaction } from 'sequelize';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { withBarrier, type BarrierOp, type BranchRef, type ForwardOp, type UndoOp } from '../../src/activities/barrier';
 import { loadConfig } from '../../src/config';
-import { createSequelize, type Db } from '../../src/db/sequelize';
-import { BusinessErrors } from '../../src/shared/errors';
+import { reject } from '../../src/platform/activity';
+import { withBarrier, type BarrierOp, type BranchRef, type ForwardOp, type UndoOp } from '../../src/platform/barrier';
+import { createSequelize } from '../../src/platform/db/sequelize';
 import { uid } from '../helpers/env';
-import { barriersOf, effectsOf, ensureProbeTable, insertEffect } from '../workflows/fixtures/probe-activities';
+import { barriersOf, effectsOf, ensureProbeTable, insertEffect, ProbeErrors } from '../workflows/fixtures/probe-activities';
 
 const ROUNDS = 50;
 
 describe('withBarrier', () => {
-  let db: Db;
+  let db: Sequelize;
   beforeAll(async () => {
-    db = createSequelize(loadConfig().db);
+    const config = loadConfig();
+    db = createSequelize(config.db.urls.orders, config.db.pool);
     await ensureProbeTable(db);
   });
   afterAll(() => db?.close());
@@ -91,9 +92,9 @@ describe('withBarrier', () => {
     const ref = newBranch();
     const rejected = withBarrier(db, ref, 'try', async (t) => {
       await insertEffect(db, ref, 'try', t);
-      throw ApplicationFailure.create({ type: BusinessErrors.InsufficientFunds, message: 'not enough', nonRetryable: true });
+      reject(ProbeErrors.Declined, 'not enough');
     });
-    await expect(rejected).rejects.toMatchObject({ type: BusinessErrors.InsufficientFunds, nonRetryable: true });
+    await expect(rejected).rejects.toMatchObject({ type: ProbeErrors.Declined, nonRetryable: true });
     expect(await barriersOf(db, ref.flowId)).toEqual([]);
     expect(await effectsOf(db, ref.flowId)).toEqual([]);
 

@@ -1,9 +1,13 @@
-// The workflow bundle: Temporal's bundler accepts the project's workflows and refuses workflow code that reaches for
-// Node modules (directly or through a library such as Sequelize) — the sandbox rule that eslint also enforces.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// The workflow bundle: the entry generated from the flows registry (src/platform/temporal/bundle.ts) bundles into code
+// that holds every flow's workflows, and Temporal's bundler refuses workflow code that reaches for Node modules
+// (directly or through a library such as Sequelize) — the sandbox rule that eslint also enforces.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import vm from 'node:vm';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { flows, workflowModules } from '../../src/flows';
+import { writeWorkflowEntry } from '../../src/platform/temporal/bundle';
 
 const noop = () => undefined;
 const silentLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop };
@@ -17,6 +21,7 @@ describe('workflow bundle', () => {
     mkdirSync(cache, { recursive: true });
     dir = mkdtempSync(join(cache, 'bundle-'));
   });
+  // The generated entry is not removed: it is one file per distinct module list, shared by every worker start.
   afterAll(() => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -28,10 +33,34 @@ describe('workflow bundle', () => {
     return path;
   };
 
-  it('when src/workflows/index.ts is bundled, then the bundle holds every workflow of the worker', async () => {
-    const { code } = await bundleWorkflowCode({ workflowsPath: resolve('src/workflows/index.ts'), logger: silentLogger });
-    expect(code).toContain('transferMoney');
-    expect(code).toContain('checkoutOrder');
+  /** Names of the functions a module exports (a workflow module exports nothing else callable). */
+  const functionsOf = (mod: Record<string, unknown>) =>
+    Object.entries(mod)
+      .filter(([, v]) => typeof v === 'function')
+      .map(([k]) => k)
+      .sort();
+
+  /**
+   * The workflow functions a bundle serves: the bundle evaluated in a fresh VM context as the worker does (the worker
+   * too gives it an empty `__webpack_module_cache__`), then the bundle's workflows module loaded through the
+   * `__TEMPORAL__.importWorkflows()` that the SDK's bundler generates around the entry.
+   */
+  function workflowsOfBundle(code: string): string[] {
+    const context = vm.createContext({ __webpack_module_cache__: {} });
+    vm.runInContext(code, context);
+    return functionsOf(context.__TEMPORAL__.importWorkflows());
+  }
+
+  it('when the entry generated from the flows registry is bundled, then the bundle holds every workflow of every flow, and only those', async () => {
+    expect(workflowModules).toEqual(flows.map((f) => f.workflowsPath));
+    const entry = writeWorkflowEntry(workflowModules);
+    // The entry re-exports each flow's workflow module, nothing hand-listed.
+    expect(readFileSync(entry, 'utf8').trim().split('\n')).toHaveLength(workflowModules.length);
+
+    const { code } = await bundleWorkflowCode({ workflowsPath: entry, logger: silentLogger });
+    const registered = (await Promise.all(workflowModules.map(async (m) => functionsOf(await import(m))))).flat().sort();
+    expect(registered).toEqual(expect.arrayContaining(['checkoutOrder', 'transferMoney']));
+    expect(workflowsOfBundle(code)).toEqual(registered);
   });
 
   it('when a workflow file in the temp dir imports only @temporalio/workflow, then it bundles (the temp location is not the problem)', async () => {

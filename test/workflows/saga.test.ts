@@ -1,13 +1,14 @@
-// The Saga helper (src/workflows/saga.ts) driven by a probe workflow over the real Temporal server, with barrier-guarded
-// probe activities writing to MariaDB: every effect is a row, so "compensated exactly once, in reverse" is countable.
+// The Saga helper (src/platform/workflow/saga.ts) driven by a probe workflow over the real Temporal server, with
+// barrier-guarded probe activities writing to a real domain database (the orders store): every effect is a row, so
+// "compensated exactly once, in reverse" is countable.
 import { join } from 'node:path';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import { bundleWorkflowCode, Worker, type WorkerOptions } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BusinessErrors } from '../../src/shared/errors';
+import { StepErrors } from '../../src/platform/workflow/errors';
 import { createFlowsEnv, uid, type FlowsEnv } from '../helpers/env';
-import { barriersOf, createProbeActivities, effectsOf, ensureProbeTable, type ProbeOutcome } from './fixtures/probe-activities';
+import { barriersOf, createProbeActivities, effectsOf, ensureProbeTable, ProbeErrors, type ProbeOutcome } from './fixtures/probe-activities';
 import { probeProgressQuery, probeSaga, type ProbeSagaInput, type ProbeStep } from './fixtures/probe-workflows';
 
 const noop = () => undefined;
@@ -82,9 +83,9 @@ describe('Saga', () => {
   it.each([1, 2, 3])(
     'when step %i of 3 is rejected, then exactly the earlier steps are compensated in reverse and the failed step gets a null compensation',
     async (failAt) => {
-      const { flowId, result, status } = await runSaga({ steps: steps(3, { [failAt]: { action: { reject: BusinessErrors.InsufficientFunds } } }) });
+      const { flowId, result, status } = await runSaga({ steps: steps(3, { [failAt]: { action: { reject: ProbeErrors.Declined } } }) });
       expect(status).toBe('COMPLETED');
-      expect(result).toMatchObject({ status: 'COMPENSATED', reason: { code: BusinessErrors.InsufficientFunds } });
+      expect(result).toMatchObject({ status: 'COMPENSATED', reason: { code: ProbeErrors.Declined } });
 
       const earlier = Array.from({ length: failAt - 1 }, (_, i) => `step-${i + 1}`);
       expect(await effectsOf(ctx.db, flowId)).toEqual([
@@ -106,11 +107,11 @@ describe('Saga', () => {
 
   it('when a step with nothing to undo is rejected, then progress shows it failed and the earlier step compensated', async () => {
     const { flowId, result } = await runSaga({
-      steps: steps(2, { 2: { action: { reject: BusinessErrors.OutOfStock }, compensate: false } }),
+      steps: steps(2, { 2: { action: { reject: ProbeErrors.SoldOut }, compensate: false } }),
     });
     expect(result).toMatchObject({
       status: 'COMPENSATED',
-      reason: { code: BusinessErrors.OutOfStock },
+      reason: { code: ProbeErrors.SoldOut },
       steps: [
         expect.objectContaining({ name: 'step-1', state: 'compensated' }),
         expect.objectContaining({ name: 'step-2', state: 'failed', error: expect.stringContaining('rejected') }),
@@ -119,9 +120,19 @@ describe('Saga', () => {
     expect(await effectsOf(ctx.db, flowId)).toEqual(['step-1:action', 'step-1:compensate']);
   });
 
+  it('when a step keeps failing with a typed but retryable failure until its time runs out, then the reason is DependencyUnavailable, not that type', async () => {
+    const { flowId, result } = await runSaga({
+      steps: steps(2, { 2: { action: { failTimes: 1_000, failAs: 'ProbeFlaky' }, timeouts: { startToCloseMs: 1_000, scheduleToCloseMs: 1_500 } } }),
+    });
+    expect(result).toMatchObject({ status: 'COMPENSATED', reason: { code: StepErrors.DependencyUnavailable } });
+    // Every failed attempt rolled back with its barrier transaction: only step 1 took effect, and it was undone.
+    expect(await effectsOf(ctx.db, flowId)).toEqual(['step-1:action', 'step-1:compensate']);
+    expect((result as { outcomes: Record<string, string> }).outcomes).toMatchObject({ 'step-2:compensate': 'null-compensation' });
+  });
+
   it('when a compensation fails several times before it succeeds, then it is retried until done and takes effect once', async () => {
     const { flowId, result } = await runSaga({
-      steps: steps(3, { 1: { compensate: { failTimes: 3 } }, 3: { action: { reject: BusinessErrors.InsufficientFunds } } }),
+      steps: steps(3, { 1: { compensate: { failTimes: 3 } }, 3: { action: { reject: ProbeErrors.Declined } } }),
     });
     expect(result).toMatchObject({ status: 'COMPENSATED' });
     expect(await effectsOf(ctx.db, flowId)).toEqual(['step-1:action', 'step-2:action', 'step-2:compensate', 'step-1:compensate']);
@@ -156,13 +167,13 @@ describe('Saga', () => {
         { name: 'step-1' },
         [
           { name: 'par-a', ...slow },
-          { name: 'par-b', action: { reject: BusinessErrors.OutOfStock } },
+          { name: 'par-b', action: { reject: ProbeErrors.SoldOut } },
           { name: 'par-c', ...slow },
         ],
         { name: 'step-3' },
       ],
     });
-    expect(result).toMatchObject({ status: 'COMPENSATED', reason: { code: BusinessErrors.OutOfStock } });
+    expect(result).toMatchObject({ status: 'COMPENSATED', reason: { code: ProbeErrors.SoldOut } });
     const effects = await effectsOf(ctx.db, flowId);
     expect(effects).toHaveLength(6);
     expect(effects[0]).toBe('step-1:action');
@@ -181,7 +192,7 @@ describe('Saga', () => {
     const { flowId, result, seen } = await runSaga({
       steps: steps(3, { 2: { action: { hangAfterCommitMs: 2_000 }, timeouts: { startToCloseMs: 300, scheduleToCloseMs: 2_500 } } }),
     });
-    expect(result).toMatchObject({ status: 'COMPENSATED', reason: { code: BusinessErrors.DependencyUnavailable } });
+    expect(result).toMatchObject({ status: 'COMPENSATED', reason: { code: StepErrors.DependencyUnavailable } });
     expect(await effectsOf(ctx.db, flowId)).toEqual(['step-1:action', 'step-2:action', 'step-2:compensate', 'step-1:compensate']);
     expect((result as { outcomes: Record<string, string> }).outcomes).toMatchObject({ 'step-2:compensate': 'applied', 'step-1:compensate': 'applied' });
     // Temporal did retry the timed-out attempt: the barrier turned the retry into a duplicate.

@@ -1,11 +1,12 @@
-// The TCC helper (src/workflows/tcc.ts) driven by a probe workflow over the real Temporal server, with barrier-guarded
-// probe participants writing one MariaDB row per try/confirm/cancel that takes effect.
+// The TCC helper (src/platform/workflow/tcc.ts) driven by a probe workflow over the real Temporal server, with
+// barrier-guarded probe participants writing one row per try/confirm/cancel that takes effect, in a real domain
+// database (the orders store).
 import { join } from 'node:path';
 import { bundleWorkflowCode, Worker, type WorkerOptions } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BusinessErrors } from '../../src/shared/errors';
+import { StepErrors } from '../../src/platform/workflow/errors';
 import { createFlowsEnv, uid, type FlowsEnv } from '../helpers/env';
-import { barriersOf, createProbeActivities, effectsOf, ensureProbeTable, type ProbeOutcome } from './fixtures/probe-activities';
+import { barriersOf, createProbeActivities, effectsOf, ensureProbeTable, ProbeErrors, type ProbeOutcome } from './fixtures/probe-activities';
 import { probeTcc, type ProbeTccInput } from './fixtures/probe-workflows';
 
 const noop = () => undefined;
@@ -61,11 +62,11 @@ describe('Tcc', () => {
     const { flowId, result } = await runTcc({
       participants: [
         { name: 'stock-1', try: { delayMs: 200 } },
-        { name: 'stock-2', try: { reject: BusinessErrors.OutOfStock } },
+        { name: 'stock-2', try: { reject: ProbeErrors.SoldOut } },
         { name: 'payment', try: { delayMs: 200 } },
       ],
     });
-    expect(result).toMatchObject({ status: 'CANCELLED', reason: { code: BusinessErrors.OutOfStock } });
+    expect(result).toMatchObject({ status: 'CANCELLED', reason: { code: ProbeErrors.SoldOut } });
     expect(result.outcomes).toMatchObject({ 'stock-1:cancel': 'applied', 'stock-2:cancel': 'null-compensation', 'payment:cancel': 'applied' });
     const effects = await effectsOf(ctx.db, flowId);
     // The slow tries settled before any cancel started, and the rejected participant never took effect.
@@ -88,7 +89,7 @@ describe('Tcc', () => {
       // Let the timed-out attempts wake up and reach the barrier before the worker stops.
       { shutdownGraceTime: '10s' },
     );
-    expect(result).toMatchObject({ status: 'CANCELLED', reason: { code: BusinessErrors.DependencyUnavailable } });
+    expect(result).toMatchObject({ status: 'CANCELLED', reason: { code: StepErrors.DependencyUnavailable } });
     expect(result.outcomes).toMatchObject({ 'stock-1:cancel': 'applied', 'payment:cancel': 'null-compensation' });
     expect(await effectsOf(ctx.db, flowId)).toEqual(['stock-1:try', 'stock-1:cancel']);
     expect(await barriersOf(ctx.db, flowId)).toEqual(

@@ -1,7 +1,8 @@
 // The workflow bundle's entry, derived from the flows registry: a generated module re-exporting every flow's workflow
 // module (plus any extra, e.g. test probes), so no hand-kept list of workflows exists anywhere. It is written under
 // node_modules/.cache: the bundler resolves the SDK's own workflow modules from the entry's location.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 function cacheDir(): string {
@@ -12,8 +13,12 @@ function cacheDir(): string {
   return dir;
 }
 
+/** The entry for `modules`: one file per distinct list (named by its hash), written atomically, reused by every start. */
 export function writeWorkflowEntry(modules: readonly string[]): string {
-  const path = join(mkdtempSync(join(cacheDir(), 'workflows-')), 'entry.ts');
-  writeFileSync(path, modules.map((m) => `export * from ${JSON.stringify(m.replace(/\.(ts|js)$/, ''))};`).join('\n') + '\n');
+  const text = modules.map((m) => `export * from ${JSON.stringify(m.replace(/\.(ts|js)$/, ''))};`).join('\n') + '\n';
+  const path = join(cacheDir(), `workflows-${createHash('sha256').update(text).digest('hex').slice(0, 16)}.ts`);
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
   return path;
 }
