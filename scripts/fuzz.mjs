@@ -2,8 +2,8 @@
 // `npm run fuzz`: property-based fuzzing of the HTTP API with schemathesis, driven by GET /openapi.json. Provisions the
 // same ephemeral services as `npm test` (sagaflow's databases on two fresh MariaDB servers, or fresh ones on
 // DATABASE_URL's server; an in-memory Temporal dev server; free ports),
-// migrates, seeds a few rows with the ids the OpenAPI examples use (so example requests reach real resources), starts a
-// worker and the API on a free port, and runs schemathesis from a project-owned virtualenv cached outside the clone
+// migrates, seeds a few rows with the ids the OpenAPI examples use (so example requests reach real resources; each in
+// the database that owns it), starts a worker (serving every unit) and the API on a free port, and runs schemathesis from a project-owned virtualenv cached outside the clone
 // (<cache>/venv, reused while it holds the pinned version). Checks: no 5xx, every response matches the documented
 // schema, every status code is documented. Exits non-zero on any failure; tears everything down in any case.
 //
@@ -72,32 +72,52 @@ async function ensureSchemathesis() {
 /**
  * Rows whose ids are the OpenAPI examples ("acc-1"), so example-based requests read real resources. `databaseEnv` is
  * provision()'s map (LEDGER_DATABASE_URLS, INVENTORY_DATABASE_URL, ORDERS_DATABASE_URL, LOYALTY_DATABASE_URL, ...).
+ * Each row goes to the database that owns it: an account and its entries to the ledger shard its id maps to (src's own
+ * shardOf, loaded through tsx, so the rule cannot drift), a transfer to its source account's shard (the example id is
+ * the source's id, so it maps there too), a product to the inventory, an order to the orders database, points to loyalty.
  */
 async function seed(databaseEnv) {
   const mysql = await import('mysql2/promise');
+  const { tsImport } = await import('tsx/esm/api');
+  const { shardOf } = await tsImport('../src/domains/ledger/contract.ts', import.meta.url);
   const ledgerUrls = databaseEnv.LEDGER_DATABASE_URLS.split(',');
-  const conns = [];
+  const conns = new Map();
   const open = async (url) => {
-    const c = await mysql.createConnection({ uri: url });
-    conns.push(c);
+    if (!conns.has(url)) conns.set(url, mysql.createConnection({ uri: url }));
+    const c = await conns.get(url);
     return (sql, args) => c.query(sql, args);
   };
+  const ledgerOf = (id) => open(ledgerUrls[shardOf(id, ledgerUrls.length)]);
   try {
-    // TODO(layout): accounts, their ledger entries (and transfers?) now live in the ledger shard databases; each
-    // account's rows belong on the shard the application's shard function picks for its id (acc-1 and acc-2 may land on
-    // different shards). Shard 0 for everything here is a placeholder until the SQL is adapted to src's shard routing.
-    const ledger = await open(ledgerUrls[0]);
-    await ledger(`INSERT INTO accounts (id, owner, currency, balance, frozen, created_at, updated_at) VALUES
-      ('acc-1', 'fuzz', 'USD', 1000000000, 0, NOW(3), NOW(3)), ('acc-2', 'fuzz', 'USD', 0, 0, NOW(3), NOW(3))`);
-    await ledger(`INSERT INTO ledger_entries (account_id, flow_id, step, amount, kind, created_at) VALUES
-      ('acc-1', 'account-acc-1', 'open', 1000000000, 'opening', NOW(3))`);
-    // TODO(layout): products live in the inventory database now; adapt the columns if its schema changed.
+    for (const [id, balance] of [
+      ['acc-1', 1_000_000_000],
+      ['acc-2', 0],
+    ]) {
+      const ledger = await ledgerOf(id);
+      await ledger(`INSERT INTO accounts (id, owner, currency, balance, frozen, created_at, updated_at) VALUES (?, 'fuzz', 'USD', ?, 0, NOW(3), NOW(3))`, [
+        id,
+        balance,
+      ]);
+      if (balance > 0) {
+        await ledger(`INSERT INTO ledger_entries (account_id, flow_id, step, amount, kind, created_at) VALUES (?, ?, 'open', ?, 'opening', NOW(3))`, [
+          id,
+          `account-${id}`,
+          balance,
+        ]);
+      }
+    }
+    const transfer = { id: 'acc-1', from: 'acc-1', to: 'acc-2' };
+    if (shardOf(transfer.id, ledgerUrls.length) !== shardOf(transfer.from, ledgerUrls.length)) {
+      throw new Error(`seed: transfer ${transfer.id} would not be found on its source account's shard`);
+    }
+    await (await ledgerOf(transfer.from))(
+      `INSERT INTO transfers (id, from_account_id, to_account_id, amount, currency, memo, status, created_at, updated_at) VALUES
+        (?, ?, ?, 2500, 'USD', 'seeded', 'COMPLETED', NOW(3), NOW(3))`,
+      [transfer.id, transfer.from, transfer.to],
+    );
     const inventory = await open(databaseEnv.INVENTORY_DATABASE_URL);
     await inventory(`INSERT INTO products (sku, name, price, currency, stock, reserved, created_at, updated_at) VALUES
       ('acc-1', 'Fuzz widget', 2500, 'USD', 1000000, 0, NOW(3), NOW(3))`);
-    // TODO(layout): which database holds transfers (a ledger shard or API_DATABASE_URL's) is src's call.
-    await ledger(`INSERT INTO transfers (id, from_account_id, to_account_id, amount, currency, memo, status, created_at, updated_at) VALUES
-      ('acc-1', 'acc-1', 'acc-2', 2500, 'USD', 'seeded', 'COMPLETED', NOW(3), NOW(3))`);
     const orders = await open(databaseEnv.ORDERS_DATABASE_URL);
     await orders(`INSERT INTO orders (id, customer_id, payment_account_id, total, currency, status, created_at, updated_at) VALUES
       ('acc-1', 'acc-1', 'acc-1', 2500, 'USD', 'CONFIRMED', NOW(3), NOW(3))`);
@@ -105,7 +125,7 @@ async function seed(databaseEnv) {
     const loyalty = await open(databaseEnv.LOYALTY_DATABASE_URL);
     await loyalty(`INSERT INTO points_entries (customer_id, order_id, points, created_at) VALUES ('acc-1', 'acc-1', 25, NOW(3))`);
   } finally {
-    await Promise.all(conns.map((c) => c.end()));
+    await Promise.all([...conns.values()].map(async (c) => (await c.catch(() => null))?.end()));
   }
 }
 
@@ -136,7 +156,7 @@ try {
     DATABASE_URL: undefined, // not the caller's: only this run's databases (start() merges process.env in)
     ...stack.databaseEnv,
     TEMPORAL_ADDRESS: stack.temporal.address,
-    TEMPORAL_TASK_QUEUE: `fuzz-${process.pid}`,
+    TEMPORAL_TASK_QUEUE_PREFIX: `fuzz-${process.pid}`,
     API_HOST: '127.0.0.1',
     API_PORT: String(apiPort),
     API_KEYS: '',

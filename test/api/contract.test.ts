@@ -1,17 +1,34 @@
-// The public contract (shared/API.md) through the real app over the real Temporal server and MariaDB: every route,
-// every error code of the envelope, auth on and off, the rate limit, and the OpenAPI document.
+// The public contract (shared/API.md) through the real app over the real Temporal server and every domain's MariaDB
+// database: every route, every error code of the envelope, auth on and off, the rate limit, readiness per store, and
+// the OpenAPI document.
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection, Client } from '@temporalio/client';
-import { until } from '../helpers/wait';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app';
-import { createMetrics } from '../../src/api/metrics';
 import { loadConfig } from '../../src/config';
-import { createSequelize } from '../../src/db/sequelize';
-import { logger } from '../../src/logger';
+import { allStores } from '../../src/migrate';
+import { ensureDatabase } from '../../src/platform/db/migrate';
+import { createMetrics } from '../../src/platform/http/metrics';
+import { logger } from '../../src/platform/logger';
+import { openStores } from '../../src/platform/stores';
 import { createApiEnv, type ApiEnv } from '../helpers/api';
 import { uid } from '../helpers/env';
+import { until } from '../helpers/wait';
+
+/** Every store unit the API opens, in the order readiness lists them. */
+const units = ['ledger-0', 'ledger-1', 'inventory', 'orders', 'loyalty', 'api'];
+
+/** An environment whose every database URL is `url` (all shards too). */
+function allDatabasesAt(url: string, shards = 2): Record<string, string> {
+  return {
+    LEDGER_DATABASE_URLS: Array.from({ length: shards }, () => url).join(','),
+    INVENTORY_DATABASE_URL: url,
+    ORDERS_DATABASE_URL: url,
+    LOYALTY_DATABASE_URL: url,
+    API_DATABASE_URL: url,
+  };
+}
 
 const envelopeKeys = ['code', 'data', 'message', 'traceId'];
 
@@ -45,7 +62,7 @@ describe('HTTP contract', () => {
 
   it('when ledger entries span pages, then the cursor walks them newest first without overlap', async () => {
     for (const amount of [100, 200, 300]) {
-      await api.call('POST', '/v1/transfers', { fromAccountId: alice, toAccountId: bob, amount, currency: 'USD' }, { prefer: 'wait=10' });
+      await api.call('POST', '/v1/transfers', { fromAccountId: alice, toAccountId: bob, amount, currency: 'USD' }, { prefer: 'wait=30' });
     }
     const first = await api.call('GET', `/v1/accounts/${bob}/entries?limit=2`);
     expect(first.json.data.entries.map((e: any) => e.amount)).toEqual([300, 200]);
@@ -129,7 +146,12 @@ describe('HTTP contract', () => {
 
   it('healthz, readyz and metrics answer; metrics count requests and flows', async () => {
     expect((await api.call('GET', '/healthz')).status).toBe(200);
-    expect((await api.call('GET', '/readyz')).json.data.checks).toEqual({ database: 'up', temporal: 'up' });
+    const ready = await api.call('GET', '/readyz');
+    expect(ready.status).toBe(200);
+    expect(ready.json.data).toEqual({
+      status: 'ready',
+      checks: { database: 'up', databases: Object.fromEntries(units.map((u) => [u, 'up'])), temporal: 'up' },
+    });
     const metrics = await api.app.request('/metrics');
     const text = await metrics.text();
     expect(text).toMatch(/sagaflow_http_requests_total\{method="POST",route="\/v1\/transfers",status="202"\} \d+/);
@@ -187,37 +209,67 @@ describe('HTTP contract: auth, rate limit and unavailable dependencies', () => {
     expect((await api.call('GET', '/v1/products/none', undefined, auth)).status).toBe(404);
   });
 
-  it('5030: Temporal and the database unavailable; readyz 503', async () => {
-    const config = loadConfig({ ...process.env, DATABASE_URL: 'mysql://u:p@127.0.0.1:1/none', LOG_LEVEL: 'silent' });
-    const db = createSequelize(config.db);
+  it('5030: Temporal and every database unavailable; readyz 503 naming each store down', async () => {
+    const config = loadConfig({ ...process.env, ...allDatabasesAt('mysql://u:p@127.0.0.1:1/sagaflow_none'), LOG_LEVEL: 'silent' });
+    const stores = openStores(allStores(config), config.db.pool);
     const temporal = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 500 }) });
-    const app = createApp({ config, db, temporal, log: logger(config), metrics: createMetrics() });
-    const res = await app.request('/v1/accounts/acc-1');
-    expect(res.status).toBe(503);
-    expect(((await res.json()) as any).code).toBe(5030);
-    const ready = await app.request('/readyz');
-    expect(ready.status).toBe(503);
-    expect(((await ready.json()) as any).data.checks).toEqual({ database: 'down', temporal: 'down' });
-    await db.close();
+    try {
+      const app = createApp({ config, stores, temporal, log: logger(config), metrics: createMetrics() });
+      const res = await app.request('/v1/accounts/acc-1');
+      expect(res.status).toBe(503);
+      expect(((await res.json()) as any).code).toBe(5030);
+      const ready = await app.request('/readyz');
+      expect(ready.status).toBe(503);
+      expect(((await ready.json()) as any).data.checks).toEqual({
+        database: 'down',
+        databases: Object.fromEntries(units.map((u) => [u, 'down'])),
+        temporal: 'down',
+      });
+    } finally {
+      await stores.close();
+    }
+  });
+
+  it('5030: when one domain database is down, then readyz names that store and the other domains still answer', async () => {
+    const config = loadConfig({ ...process.env, LOYALTY_DATABASE_URL: 'mysql://u:p@127.0.0.1:1/sagaflow_loyalty', LOG_LEVEL: 'silent' });
+    const stores = openStores(allStores(config), config.db.pool);
+    try {
+      const app = createApp({ config, stores, temporal: api.env.client, log: logger(config), metrics: createMetrics() });
+      const ready = await app.request('/readyz');
+      expect(ready.status).toBe(503);
+      const checks = ((await ready.json()) as any).data.checks;
+      expect(checks).toEqual({
+        database: 'down',
+        databases: Object.fromEntries(units.map((u) => [u, u === 'loyalty' ? 'down' : 'up'])),
+        temporal: 'up',
+      });
+      expect((await app.request('/v1/customers/c-1/points')).status).toBe(503);
+      expect((await app.request('/v1/accounts/acc-none')).status).toBe(404); // the ledger's shards are up
+      expect((await app.request('/v1/products/sku-none')).status).toBe(404); // and so is the inventory
+    } finally {
+      await stores.close();
+    }
   });
 
   it('5000: an internal error says nothing about its cause', async () => {
-    // A real, reachable database without our schema: every query fails with an SQL error that must not leak.
-    const url = new URL(process.env.DATABASE_URL!);
-    const raw = createSequelize(loadConfig().db);
-    const empty = `${url.pathname.slice(1)}_empty`;
-    await raw.query(`CREATE DATABASE IF NOT EXISTS \`${empty}\``);
-    await raw.close();
-    url.pathname = `/${empty}`;
-    const config = loadConfig({ ...process.env, DATABASE_URL: url.toString(), LOG_LEVEL: 'silent' });
-    const db = createSequelize(config.db);
-    const app = createApp({ config, db, temporal: api.env.client, log: logger(config), metrics: createMetrics() });
-    const res = await app.request('/v1/accounts/acc-1');
-    const json = (await res.json()) as any;
-    expect(res.status).toBe(500);
-    expect(json).toMatchObject({ code: 5000, message: 'internal error', data: null });
-    expect(JSON.stringify(json)).not.toMatch(/accounts|SELECT|ER_/);
-    await db.close();
+    // A real, reachable database without our schema (on the orders database's server): every query fails with an SQL
+    // error that must not leak.
+    const url = new URL(loadConfig().db.urls.orders);
+    url.pathname = `${url.pathname}_empty`;
+    await ensureDatabase(url.toString());
+    const config = loadConfig({ ...process.env, ...allDatabasesAt(url.toString()), LOG_LEVEL: 'silent' });
+    const stores = openStores(allStores(config), config.db.pool);
+    try {
+      const app = createApp({ config, stores, temporal: api.env.client, log: logger(config), metrics: createMetrics() });
+      for (const path of ['/v1/accounts/acc-1', '/v1/products/sku-1', '/v1/orders/ord-1', '/v1/transfers/t-1']) {
+        const res = await app.request(path);
+        const json = (await res.json()) as any;
+        expect(res.status, path).toBe(500);
+        expect(json).toMatchObject({ code: 5000, message: 'internal error', data: null });
+        expect(JSON.stringify(json)).not.toMatch(/accounts|products|orders|transfers|SELECT|ER_/);
+      }
+    } finally {
+      await stores.close();
+    }
   });
 });
-

@@ -2,28 +2,26 @@
 // generated from tables (malformed/truncated JSON, wrong types, bad numbers, control characters and odd unicode,
 // injection-looking strings, oversized bodies, bad headers, unknown routes and methods, traversal paths). Every one
 // must answer 4xx with the envelope (code matching the HTTP status of shared/API.md) and change nothing: row counts of
-// every table are equal before and after (in a database of this file's own, so concurrent test files do not
-// interfere), and no Temporal workflow was started on this file's task queue.
+// every table of every store are equal before and after (each domain's database and each ledger shard, plus the API's,
+// in databases of this file's own beside the suite's, so concurrent test files do not interfere), and no Temporal
+// workflow was started on this file's flows task queue.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import mysql from 'mysql2/promise';
 import { loadConfig } from '../../src/config';
-import { migrate } from '../../src/db/migrate';
-import { createSequelize, type Db } from '../../src/db/sequelize';
-import { select } from '../../src/db/sql';
+import { allStores, migrateStores } from '../../src/migrate';
+import { select } from '../../src/platform/db/sql';
+import type { Stores } from '../../src/platform/stores';
 import { createApiEnv, type ApiEnv } from '../helpers/api';
 import { createAccount, createProduct, uid } from '../helpers/env';
 
-const tables = [
-  'accounts',
-  'ledger_entries',
-  'transfers',
-  'products',
-  'orders',
-  'order_items',
-  'payments',
-  'points_entries',
-  'barriers',
-  'idempotency_keys',
-] as const;
+/** The tables each store must hold (the row counts below cover every table a store has, these included). */
+const expectedTables: Record<string, string[]> = {
+  ledger: ['accounts', 'ledger_entries', 'transfers', 'payments', 'barriers'],
+  inventory: ['products', 'barriers'],
+  orders: ['orders', 'order_items', 'barriers'],
+  loyalty: ['points_entries', 'barriers'],
+  api: ['idempotency_keys'],
+};
 
 /** shared/API.md: HTTP status → envelope code. */
 const codeOf: Record<number, number> = { 400: 4000, 401: 4010, 404: 4040, 405: 4050, 409: 4090, 413: 4130, 422: 4001, 429: 4290 };
@@ -68,29 +66,63 @@ function streamOf(totalBytes: number, chunk = 16 * 1024): ReadableStream<Uint8Ar
   });
 }
 
-async function databaseOfOurOwn(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const config = loadConfig();
-  const admin = createSequelize(config.db);
-  const url = new URL(config.db.url);
-  // The test user may create databases named after its own (sagaflow_%); keep within MariaDB's 64-character limit.
-  const name = `${url.pathname.slice(1)}_h${uid().slice(0, 8)}`.slice(0, 64);
-  await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
-  url.pathname = `/${name}`;
-  const db = createSequelize({ ...config.db, url: url.toString() });
-  await migrate(db);
-  await db.close();
-  return {
-    url: url.toString(),
-    drop: async () => {
-      await admin.query(`DROP DATABASE IF EXISTS \`${name}\``);
-      await admin.close();
-    },
-  };
+/** `url` naming database `name` instead (no database when name is ''). */
+function onDatabase(url: string, name: string): string {
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
 }
 
-async function rowCounts(db: Db): Promise<Record<string, number>> {
+/**
+ * A database of this file's own for every store (each ledger shard, each domain, the API), on the server of the suite's
+ * database it stands for, migrated; returns the environment that points the app at them.
+ */
+async function databasesOfOurOwn(): Promise<{ env: Record<string, string>; drop: () => Promise<void> }> {
+  const config = loadConfig();
+  const suffix = `_h${uid().slice(0, 8)}`;
+  // The test user may create databases named after its own (sagaflow_%); keep within MariaDB's 64-character limit.
+  const own = (url: string) => onDatabase(url, `${decodeURIComponent(new URL(url).pathname.slice(1)).slice(0, 64 - suffix.length)}${suffix}`);
+  const urls = config.db.urls;
+  const env = {
+    LEDGER_DATABASE_URLS: urls.ledger.map(own).join(','),
+    INVENTORY_DATABASE_URL: own(urls.inventory),
+    ORDERS_DATABASE_URL: own(urls.orders),
+    LOYALTY_DATABASE_URL: own(urls.loyalty),
+    API_DATABASE_URL: own(urls.api),
+  };
+  const ownConfig = loadConfig({ ...process.env, ...env });
+  const refs = allStores(ownConfig);
+  const drop = async () => {
+    for (const ref of refs) {
+      const conn = await mysql.createConnection({ uri: onDatabase(ref.url, '') });
+      try {
+        await conn.query(`DROP DATABASE IF EXISTS \`${decodeURIComponent(new URL(ref.url).pathname.slice(1))}\``);
+      } finally {
+        await conn.end();
+      }
+    }
+  };
+  try {
+    await migrateStores(ownConfig, 'up', refs); // creates each database first
+  } catch (err) {
+    await drop();
+    throw err;
+  }
+  return { env, drop };
+}
+
+/** Row counts of every table of every store, keyed `<unit>.<table>`. */
+async function rowCounts(stores: Stores): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
-  for (const t of tables) out[t] = Number((await select<{ n: number }>(db, `SELECT COUNT(*) AS n FROM \`${t}\``, []))[0].n);
+  for (const store of stores.list) {
+    const tables = (await select<Record<string, string>>(store.db, 'SHOW TABLES', []))
+      .map((row) => Object.values(row)[0])
+      .filter((t) => t !== 'SequelizeMeta');
+    for (const t of expectedTables[store.domain]) if (!tables.includes(t)) throw new Error(`${store.unit} has no table ${t}`);
+    for (const t of tables.sort()) {
+      out[`${store.unit}.${t}`] = Number((await select<{ n: number }>(store.db, `SELECT COUNT(*) AS n FROM \`${t}\``, []))[0].n);
+    }
+  }
   return out;
 }
 
@@ -100,31 +132,32 @@ describe('hostile input battery', () => {
   let cases: Case[] = [];
   let before: Record<string, number>;
   let workflowsBefore: number;
-  const taskQueue = uid('hostile-');
+  const prefix = uid('hostile-');
   let alice: string;
   let bob: string;
   let euro: string;
   let sku: string;
   let euroSku: string;
 
-  const countWorkflows = async () => (await api.env.client.workflow.count(`TaskQueue="${taskQueue}"`)).count;
+  const countWorkflows = async () => (await api.env.client.workflow.count(`TaskQueue="${prefix}-flows"`)).count;
 
   beforeAll(async () => {
-    const own = await databaseOfOurOwn();
+    const own = await databasesOfOurOwn();
     dropDb = own.drop;
     api = await createApiEnv({
-      DATABASE_URL: own.url,
-      TEMPORAL_TASK_QUEUE: taskQueue,
+      ...own.env,
+      TEMPORAL_TASK_QUEUE_PREFIX: prefix,
       RATE_LIMIT_PER_SECOND: '100000',
       RATE_LIMIT_BURST: '100000',
     });
-    alice = await createAccount(api.db, 5_000_000);
-    bob = await createAccount(api.db, 0);
-    euro = await createAccount(api.db, 1_000, 'EUR');
-    sku = await createProduct(api.db, 1_000, 10);
-    euroSku = await createProduct(api.db, 1_000, 10, 'EUR');
+    // Accounts on both shards: transfer cases read one account on each.
+    alice = await createAccount(api, 5_000_000, 'USD', { shard: 0 });
+    bob = await createAccount(api, 0, 'USD', { shard: 1 });
+    euro = await createAccount(api, 1_000, 'EUR', { shard: 1 });
+    sku = await createProduct(api, 1_000, 10);
+    euroSku = await createProduct(api, 1_000, 10, 'EUR');
     cases = buildCases();
-    before = await rowCounts(api.db);
+    before = await rowCounts(api.stores);
     workflowsBefore = await countWorkflows();
   });
   afterAll(async () => {
@@ -589,7 +622,11 @@ describe('hostile input battery', () => {
 
   it('wrote nothing: every table has the row count it had before the battery', async () => {
     expect(outcomes.length).toBe(cases.length);
-    expect(await rowCounts(api.db)).toEqual(before);
+    // The counts cover every table of every store (each shard's ledger tables too), so "equal" measures something.
+    const everyTable = api.stores.list.flatMap((store) => expectedTables[store.domain].map((t) => `${store.unit}.${t}`));
+    expect(Object.keys(before)).toEqual(expect.arrayContaining(everyTable));
+    expect(before).toMatchObject({ 'inventory.products': 2, 'api.idempotency_keys': 0 });
+    expect(await rowCounts(api.stores)).toEqual(before);
   });
 
   it('started no Temporal workflow on its task queue', async () => {

@@ -1,14 +1,14 @@
-// One trace spans the HTTP request, the workflow start, the workflow run and every activity, and its id is the
-// response's traceId.
+// One trace spans the HTTP request, the workflow start, the workflow run (flows queue) and every activity (on the
+// ledger shards' queues, the two accounts on different shards), and its id is the response's traceId.
 import { Client } from '@temporalio/client';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app';
-import { createMetrics } from '../../src/api/metrics';
-import { logger } from '../../src/logger';
+import { createMetrics } from '../../src/platform/http/metrics';
+import { logger } from '../../src/platform/logger';
 import { createApiEnv, type ApiEnv } from '../helpers/api';
-import { spans, testTracing } from '../helpers/env';
+import { createAccount, ledgerDb, spans, testTracing } from '../helpers/env';
 
 describe('tracing', () => {
   let api: ApiEnv;
@@ -24,15 +24,14 @@ describe('tracing', () => {
       namespace: api.config.temporal.namespace,
       interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] },
     });
-    const app = createApp({ config: api.config, db: api.db, temporal: client, log: logger(api.config), metrics: createMetrics() });
-    const open = async (owner: string, initialBalance: number) => {
-      const res = await app.request('/v1/accounts', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ owner, currency: 'USD', initialBalance }) });
-      return ((await res.json()) as any).data.id as string;
-    };
-    const [from, to] = [await open('a', 1_000), await open('b', 0)];
+    const app = createApp({ config: api.config, stores: api.stores, temporal: client, log: logger(api.config), metrics: createMetrics() });
+    // On different shards, so the debit and the credit run on two task queues (two ledger workers).
+    const from = await createAccount(api, 1_000, 'USD', { shard: 0 });
+    const to = await createAccount(api, 0, 'USD', { shard: 1 });
+    expect(ledgerDb(api, from)).not.toBe(ledgerDb(api, to));
     const res = await app.request('/v1/transfers', {
       method: 'POST',
-      headers: { 'content-type': 'application/json', prefer: 'wait=10' },
+      headers: { 'content-type': 'application/json', prefer: 'wait=30' },
       body: JSON.stringify({ fromAccountId: from, toAccountId: to, amount: 10, currency: 'USD' }),
     });
     const body = (await res.json()) as any;

@@ -19,7 +19,7 @@ describe.skipIf(!existsSync(chromiumPath) || !process.env.TEMPORAL_UI_URL)('oper
     const open = async (owner: string, initialBalance: number) =>
       (await api.call('POST', '/v1/accounts', { owner, currency: 'USD', initialBalance })).json.data.id as string;
     const [from, to] = [await open('ui-a', 10_000), await open('ui-b', 0)];
-    const res = await api.call('POST', '/v1/transfers', { fromAccountId: from, toAccountId: to, amount: 2_500, currency: 'USD' }, { prefer: 'wait=10' });
+    const res = await api.call('POST', '/v1/transfers', { fromAccountId: from, toAccountId: to, amount: 2_500, currency: 'USD' }, { prefer: 'wait=30' });
     expect(res.json.data.status).toBe('COMPLETED');
     transfer = { id: res.json.data.id, summary: `Transfer 25.00 USD ${from} → ${to}` };
     browser = await chromium.launch({

@@ -3,7 +3,10 @@ import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
 
 /** Runs a write statement and returns the number of rows it changed (inserted, updated or deleted). */
 export async function exec(db: Sequelize, sql: string, replacements: unknown[], transaction?: Transaction): Promise<number> {
-  const [result] = await db.query(sql, { replacements, transaction, type: QueryTypes.RAW });
+  const [result, meta] = await db.query(sql, { replacements, transaction, type: QueryTypes.RAW });
+  // Sequelize answers a statement starting with `INSERT INTO` as [insertId, affectedRows] even for a RAW query, and
+  // every other statement as [header, header].
+  if (typeof result !== 'object' || result === null) return Number(meta ?? 0);
   return Number((result as { affectedRows?: number }).affectedRows ?? 0);
 }
 
