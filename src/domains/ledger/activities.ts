@@ -1,5 +1,6 @@
 // The ledger's activities, served on each shard's own task queue over that shard's database only. Transfers: debit
-// the source → credit the destination, refundDebit / reverseCredit undo them, finishTransfer records the outcome on
+// the source → credit the destination (the pivot: never reversed), refundDebit undoes the debit, reverseCredit is kept
+// for runs recorded before the credit became the pivot; finishTransfer records the outcome on
 // the transfer row (on the source's shard). Payments (TCC): holdPayment freezes, capturePayment takes the frozen money,
 // releasePayment gives it back; creditMerchant books the sale on the merchant's shard. Each write is one local
 // transaction guarded by the barrier.

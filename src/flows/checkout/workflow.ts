@@ -4,6 +4,9 @@
 // capture the payment, credit the merchant (on the merchant's shard), award points (loyalty), confirm the order. Any
 // rejection, a cancel request or the approval timeout cancels every TCC participant that may have tried → CANCELLED
 // with the reason. Each domain is reached only through its own task queue.
+// Step kinds: pricing, creation and the tries are compensable (the tries' cancels undo them); the pivot is the
+// decision to confirm — taken once every try held and the approval (if any) came — after which every step (confirms,
+// the merchant's credit, the points, the order's CONFIRMED) is retriable: retried until done, never undone.
 import {
   ApplicationFailure,
   CancellationScope,
@@ -176,18 +179,18 @@ export async function checkoutOrder(input: OrderInput): Promise<OrderProgress> {
     tcc.confirmAll(),
     // The sale lands on the merchant's own shard; like a confirm, it is past the point of no return and retried
     // until it succeeds.
-    saga.always('merchant-credit', () =>
+    saga.retriable('merchant-credit', () =>
       ledgerOf(merchant).undo.creditMerchant.executeWithOptions({ summary: `Credit ${total} to ${merchant}` }, [
         { branchId: 'merchant-credit', orderId: input.id, merchantAccountId: merchant, amount: priced.total, currency: priced.currency },
       ]),
     ),
-    saga.always('award-points', () =>
+    saga.retriable('award-points', () =>
       loyalty.undo.awardPoints.executeWithOptions({ summary: `Award ${points} points to ${input.customerId}` }, [
         { branchId: 'points', orderId: input.id, customerId: input.customerId, points },
       ]),
     ),
   ]);
-  await saga.always('confirm-order', () =>
+  await saga.retriable('confirm-order', () =>
     orders.undo.confirmOrder.executeWithOptions({ summary: 'Confirm the order' }, [{ branchId: 'confirm', orderId: input.id }]),
   );
   status = 'CONFIRMED';

@@ -1,9 +1,11 @@
 // transferMoney: debit the source (on its shard) → credit the destination (on its shard) → record the outcome. The
 // two accounts usually live on different ledger shards, on different database servers: each step is a local
-// transaction on its own shard, reached through that shard's task queue. A rejection after the debit refunds it
-// (COMPENSATED with the reason); a compensation that keeps failing marks the flow FAILED for an operator while it
-// keeps retrying.
-import { isCancellation, log, setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+// transaction on its own shard, reached through that shard's task queue.
+// Step kinds: the debit is compensable (refunded); the credit is the pivot — once credited, the destination may spend
+// the money at once, so a credit is never reversed: it is retried until known (it happened, or it was rejected and the
+// debit is refunded → COMPENSATED with the reason); recording the outcome is retriable. A refund that keeps failing
+// marks the flow FAILED for an operator while it keeps retrying.
+import { isCancellation, log, patched, setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import { ledgerQueue, shardOf, type LedgerActivities } from '../../domains/ledger/contract';
 import { money } from '../../platform/money';
 import { reasonOf } from '../../platform/workflow/outcome';
@@ -42,7 +44,7 @@ export async function transferMoney(input: TransferInput): Promise<TransferProgr
   const saga = new Saga(progress, { stuckAfterMs: timeouts.compensationStuckAfterMs, onStuck });
   const step = { debit: { branchId: 'debit', transfer }, credit: { branchId: 'credit', transfer } };
   const record = (final: TransferStatus, why?: FlowReason) =>
-    saga.always('record-outcome', () =>
+    saga.retriable('record-outcome', () =>
       source.undo.finishTransfer.executeWithOptions({ summary: `Record ${final}${why ? ` (${why.code})` : ''}` }, [{ transfer, status: final, reason: why }]),
     );
 
@@ -54,11 +56,19 @@ export async function transferMoney(input: TransferInput): Promise<TransferProgr
       () => source.undo.refundDebit.executeWithOptions({ summary: `Refund ${amount} to ${fromAccountId}` }, [step.debit]),
     );
     setCurrentDetails(`Crediting ${amount} to ${toAccountId}`);
-    await saga.step(
-      'credit',
-      () => destination.forward.creditDestination.executeWithOptions({ summary: `Credit ${amount} to ${toAccountId}` }, [step.credit]),
-      () => destination.undo.reverseCredit.executeWithOptions({ summary: `Reverse credit of ${amount} on ${toAccountId}` }, [step.credit]),
-    );
+    const credit = (proxy: typeof destination.pivot) =>
+      proxy.creditDestination.executeWithOptions({ summary: `Credit ${amount} to ${toAccountId}` }, [step.credit]);
+    if (patched('credit-is-pivot')) {
+      await saga.pivot('credit', () => credit(destination.pivot));
+    } else {
+      // Runs recorded before the patch registered a reversal of the credit (never needed, and unsafe once spent).
+      await saga.step(
+        'credit',
+        () => credit(destination.forward),
+        () => destination.undo.reverseCredit.executeWithOptions({ summary: `Reverse credit of ${amount} on ${toAccountId}` }, [step.credit]),
+      );
+      saga.commit();
+    }
   } catch (err) {
     reason = reasonOf(err);
     log.info('transfer rejected; compensating', { transferId: id, reason: reason.code });
@@ -70,7 +80,6 @@ export async function transferMoney(input: TransferInput): Promise<TransferProgr
     if (isCancellation(err)) throw err;
     return view();
   }
-  saga.commit();
   await record('COMPLETED');
   status = 'COMPLETED';
   publish(status, `Completed: ${amount} moved`);

@@ -1,26 +1,37 @@
-// Activity proxies for flows, one per domain task queue. Forward steps get deliberate timeouts: startToClose per
-// attempt, and a scheduleToClose after which the saga gives up on a dead dependency and compensates; business
-// rejections are non-retryable ApplicationFailures and never retried. Undo and confirm steps get a short retry policy
-// per call; retry.ts repeats the call until it succeeds.
-import { proxyActivities, type ActivityInterfaceFor, type ActivityOptions } from '@temporalio/workflow';
+// Activity proxies for flows, one set per domain task queue, one flavour per kind of step:
+// - forward (compensable steps and tries): startToClose per attempt, and a scheduleToClose after which the saga gives
+//   up on a dead dependency and compensates;
+// - pivot: a step past which undo cannot be guaranteed; retried until its outcome is known (no scheduleToClose, no
+//   attempt limit): it either happened or was rejected;
+// - undo (compensations, confirms, cancels, bookkeeping): retried by the server until they succeed, with a capped
+//   interval (retry.ts watches the clock and raises the alarm).
+// Business rejections are non-retryable ApplicationFailures (reject()) and are never retried by any of them.
+import { patched, proxyActivities, type ActivityInterfaceFor, type ActivityOptions } from '@temporalio/workflow';
+import { UNDO_RETRIED_BY_SERVER } from './retry';
 import type { StepTimeouts } from './types';
 
 export interface StepProxies<A> {
   forward: ActivityInterfaceFor<A>;
+  pivot: ActivityInterfaceFor<A>;
   undo: ActivityInterfaceFor<A>;
 }
 
 export function stepProxies<A extends object>(taskQueue: string, t: StepTimeouts): StepProxies<A> {
+  const maximumInterval = t.undoMaxIntervalMs ?? 30_000;
   const forward: ActivityOptions = {
     taskQueue,
     startToCloseTimeout: t.stepStartToCloseMs,
     scheduleToCloseTimeout: t.stepScheduleToCloseMs,
     retry: { initialInterval: 200, backoffCoefficient: 2, maximumInterval: 5_000 },
   };
-  const undo: ActivityOptions = {
+  const pivot: ActivityOptions = {
     taskQueue,
     startToCloseTimeout: t.stepStartToCloseMs,
-    retry: { initialInterval: 500, backoffCoefficient: 2, maximumInterval: 10_000, maximumAttempts: 5 },
+    retry: { initialInterval: Math.min(200, maximumInterval), backoffCoefficient: 2, maximumInterval },
   };
-  return { forward: proxyActivities<A>(forward), undo: proxyActivities<A>(undo) };
+  // Runs recorded before the patch retried undo calls in workflow code around five attempts each.
+  const undo: ActivityOptions = patched(UNDO_RETRIED_BY_SERVER)
+    ? { taskQueue, startToCloseTimeout: t.stepStartToCloseMs, retry: { initialInterval: Math.min(500, maximumInterval), backoffCoefficient: 2, maximumInterval } }
+    : { taskQueue, startToCloseTimeout: t.stepStartToCloseMs, retry: { initialInterval: 500, backoffCoefficient: 2, maximumInterval: 10_000, maximumAttempts: 5 } };
+  return { forward: proxyActivities<A>(forward), pivot: proxyActivities<A>(pivot), undo: proxyActivities<A>(undo) };
 }

@@ -1,4 +1,14 @@
 // The saga helper: a compensation stack that is correct where the usual examples are not.
+//
+// Every step has a kind, and the kind decides what a failure does:
+// - compensable (step(), parallel()): undone by its compensation when a later step fails; its forward activity gives
+//   up after its schedule-to-close budget (the flow then compensates);
+// - pivot (pivot()): the step past which undo cannot be guaranteed (a credit the owner may spend at once). It has no
+//   compensation and is retried until its outcome is known — run it with the `pivot` proxies (no time limit): a
+//   business rejection means it did not happen (the earlier steps are compensated); success commits the saga, and
+//   from there the flow only goes forward;
+// - retriable (retriable(), always()): after the pivot, or bookkeeping that must happen whatever came before; never
+//   cancelled, retried until it succeeds, never undone.
 // - A step's compensation is registered *before* the step runs: a step that committed and then timed out is undone
 //   (the barrier turns "undo something that never happened" into a no-op).
 // - Parallel groups register every branch's compensation first, then run the branches concurrently.
@@ -7,6 +17,8 @@
 import { CancellationScope } from '@temporalio/workflow';
 import { Progress } from './progress';
 import { untilDone, type UntilDoneOptions } from './retry';
+
+export type StepKind = 'compensable' | 'pivot' | 'retriable';
 
 export interface SagaStep<T = unknown> {
   name: string;
@@ -82,6 +94,22 @@ export class Saga {
         );
       }
     });
+  }
+
+  /**
+   * Runs the pivot: no compensation; `run` must retry until the outcome is known (the `pivot` proxies). On success the
+   * saga is committed (nothing before it will be undone); a rejection propagates, and the caller compensates the
+   * steps before it — the pivot itself did not happen.
+   */
+  async pivot<T>(name: string, run: () => Promise<T>): Promise<T> {
+    const value = await this.step(name, run);
+    this.commit();
+    return value;
+  }
+
+  /** A retriable step: after the pivot, retried until it succeeds, never cancelled, never undone. */
+  retriable<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    return this.always(name, fn);
   }
 
   /** Runs a step that must happen whatever came before (bookkeeping after compensation): never cancelled, retried

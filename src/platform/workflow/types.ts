@@ -22,6 +22,8 @@ export interface StepTimeouts {
   stepStartToCloseMs: number;
   stepScheduleToCloseMs: number;
   compensationStuckAfterMs: number;
+  /** Cap of the server-side retry interval of undo, confirm and pivot steps (default 30 s). */
+  undoMaxIntervalMs?: number;
 }
 
 /**
