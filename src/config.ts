@@ -167,7 +167,15 @@ export class ConfigError extends Error {}
 
 /** Parses an environment (process.env by default). Throws ConfigError listing every bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const parsed = schema.safeParse(env);
+  const parsed = schema
+    .superRefine((e, ctx) => {
+      // Retention keeps the barrier rows of running flows (it asks Temporal), but a configuration whose approval wait
+      // alone outlives the retention is a mistake worth refusing outright.
+      if (e.APPROVAL_TIMEOUT_MS >= e.BARRIER_RETENTION_DAYS * 86_400_000) {
+        ctx.addIssue({ code: 'custom', path: ['APPROVAL_TIMEOUT_MS'], message: 'must be shorter than BARRIER_RETENTION_DAYS' });
+      }
+    })
+    .safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);

@@ -10,10 +10,10 @@ import { domainNamed, domainStores } from './domains';
 import { workflowModules } from './flows';
 import { FLOWS_UNIT } from './platform/http/flow-temporal';
 import { logger, type Logger } from './platform/logger';
-import { startRetentionJob } from './platform/retention';
+import { startRetentionJob, temporalRunningFlows } from './platform/retention';
 import { openStores, taskQueueOf, type OpenStore, type StoreRef } from './platform/stores';
 import { writeWorkflowEntry } from './platform/temporal/bundle';
-import { connectionOptions } from './platform/temporal/connection';
+import { connectClient, connectionOptions } from './platform/temporal/connection';
 import { setupTracing, type Tracing } from './platform/telemetry/tracing';
 import { installRuntimeMetrics, tracingPlugin } from './platform/telemetry/worker';
 
@@ -119,7 +119,10 @@ async function main() {
     tracing,
     workflowBundlePath: process.env.WORKFLOW_BUNDLE_PATH,
   });
-  const retention = stores.list.map((s) => startRetentionJob(s, config.retention, log));
+  // Retention asks Temporal which flows still run before it deletes their barrier rows (a client connection of its own).
+  const client = stores.list.length ? await connectClient(config.temporal) : undefined;
+  const running = client ? temporalRunningFlows(client) : async () => new Set<string>();
+  const retention = stores.list.map((s) => startRetentionJob(s, config.retention, running, log));
   log.info(
     {
       units: [...(selection.flows ? [FLOWS_UNIT] : []), ...selection.stores.map((s) => s.unit)],
@@ -133,6 +136,7 @@ async function main() {
     await Promise.all(workers.map((w) => w.run())); // each resolves after a shutdown signal once its tasks drained
   } finally {
     for (const r of retention) r.stop();
+    await client?.connection.close();
     await connection.close();
     await stores.close();
     await tracing.shutdown();

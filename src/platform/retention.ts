@@ -1,15 +1,62 @@
-// Periodic purge of rows that outlived their purpose, per database: barrier rows of long-finished flows (every domain
+// Periodic purge of rows that outlived their purpose, per database: barrier rows of finished flows (every domain
 // store) and expired idempotency keys (the API's store). Safe to run in every process at once (deletes are idempotent
 // and batched).
+//
+// A barrier row is deleted only when it is older than BARRIER_RETENTION_DAYS *and* its flow can no longer run. Age
+// alone is not enough: a flow can outlive any retention (an approval that waits, a compensation retried for days),
+// and a cancel that finds its try's row gone takes it for a null compensation — stock reserved and money held for
+// ever. So the job asks Temporal about every flow with old rows and keeps the rows of those still running (and of
+// those it could not ask about: when unsure, keep).
+import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Sequelize } from 'sequelize';
 import type { Config } from '../config';
-import { purgeBarriers } from './barrier';
-import { deleteInBatches } from './db/sql';
+import { exec, select, deleteInBatches } from './db/sql';
 import type { Logger } from './logger';
 import type { OpenStore } from './stores';
 
-export async function purgeExpiredBarriers(db: Sequelize, retention: Config['retention'], now = new Date()) {
-  return { barriers: await purgeBarriers(db, new Date(now.getTime() - retention.barrierDays * 86_400_000)) };
+/** Which of the given flows (workflow ids) may still run: those are kept. */
+export type RunningFlows = (flowIds: string[]) => Promise<Set<string>>;
+
+/** Asks Temporal, flow by flow (a few at a time): running, or not known to be closed, counts as running. */
+export function temporalRunningFlows(client: Client, concurrency = 8): RunningFlows {
+  return async (flowIds) => {
+    const running = new Set<string>();
+    const queue = [...flowIds];
+    await Promise.all(
+      Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
+        for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+          try {
+            const d = await client.workflow.getHandle(id).describe();
+            if (d.status.name === 'RUNNING') running.add(id);
+          } catch (err) {
+            if (!(err instanceof WorkflowNotFoundError)) running.add(id); // unsure: keep its rows
+          }
+        }
+      }),
+    );
+    return running;
+  };
+}
+
+export async function purgeExpiredBarriers(db: Sequelize, retention: Config['retention'], running: RunningFlows, now = new Date(), batch = 200) {
+  const cutoff = new Date(now.getTime() - retention.barrierDays * 86_400_000);
+  let barriers = 0;
+  let kept = 0;
+  for (let after = ''; ; ) {
+    const rows = await select<{ flow_id: string }>(
+      db,
+      'SELECT DISTINCT flow_id FROM barriers WHERE created_at < ? AND flow_id > ? ORDER BY flow_id LIMIT ?',
+      [cutoff, after, batch],
+    );
+    if (!rows.length) return { barriers, keptForRunningFlows: kept };
+    const ids = rows.map((r) => r.flow_id);
+    const alive = await running(ids);
+    const closed = ids.filter((id) => !alive.has(id));
+    kept += ids.length - closed.length;
+    if (closed.length) barriers += await exec(db, 'DELETE FROM barriers WHERE flow_id IN (?) AND created_at < ?', [closed, cutoff]);
+    after = ids[ids.length - 1];
+  }
 }
 
 export async function purgeExpiredIdempotencyKeys(db: Sequelize, now = new Date()) {
@@ -27,6 +74,6 @@ export function every(intervalMs: number, purge: () => Promise<Record<string, nu
   return { stop: () => clearInterval(timer) };
 }
 
-export function startRetentionJob(store: OpenStore, retention: Config['retention'], log: Logger) {
-  return every(retention.intervalMs, () => purgeExpiredBarriers(store.db, retention), log, store.unit);
+export function startRetentionJob(store: OpenStore, retention: Config['retention'], running: RunningFlows, log: Logger) {
+  return every(retention.intervalMs, () => purgeExpiredBarriers(store.db, retention, running), log, store.unit);
 }

@@ -25,6 +25,13 @@ describe('config', () => {
     expect(() => loadConfig({ NODE_ENV: 'staging' })).toThrow(ConfigError);
   });
 
+  it('when the approval may wait longer than barrier rows are kept, then the configuration is refused', () => {
+    expect(() => loadConfig({ APPROVAL_TIMEOUT_MS: String(8 * 86_400_000), BARRIER_RETENTION_DAYS: '7' })).toThrowError(
+      /APPROVAL_TIMEOUT_MS: must be shorter than BARRIER_RETENTION_DAYS/,
+    );
+    expect(loadConfig({ APPROVAL_TIMEOUT_MS: String(8 * 86_400_000), BARRIER_RETENTION_DAYS: '30' }).flows.approvalTimeoutMs).toBe(8 * 86_400_000);
+  });
+
   it('when in production without API keys, then the API refuses to start; with keys it starts', () => {
     expect(() => assertApiConfig(loadConfig({ NODE_ENV: 'production' }))).toThrow(/API_KEYS/);
     expect(() => assertApiConfig(loadConfig({ NODE_ENV: 'production', API_KEYS: 'a, b' }))).not.toThrow();
