@@ -28,6 +28,8 @@ const schema = z.object({
   BODY_LIMIT_BYTES: int(64 * 1024, 1024),
   REQUEST_TIMEOUT_MS: int(35_000, 1000),
   SHUTDOWN_GRACE_MS: int(15_000, 0),
+  /** On SIGTERM: /readyz answers 503 and waiting requests answer 202 at once; the port stays open this long. */
+  SHUTDOWN_DRAIN_DELAY_MS: int(3_000, 0),
 
   TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().default('default'),
@@ -95,6 +97,7 @@ function toConfig(e: z.output<typeof schema>) {
       bodyLimitBytes: e.BODY_LIMIT_BYTES,
       requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
       shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+      drainDelayMs: e.SHUTDOWN_DRAIN_DELAY_MS,
     },
     temporal: {
       address: e.TEMPORAL_ADDRESS,

@@ -22,7 +22,8 @@ async function main() {
   // The API reads every domain's store (read routes, pre-checks) and writes only its own (idempotency keys).
   const stores = openStores(allStores(config), config.db.pool);
   const temporal = await connectClient(config.temporal);
-  const app = createApp({ config, stores, temporal, log, metrics: createMetrics() });
+  const drain = new AbortController();
+  const app = createApp({ config, stores, temporal, log, metrics: createMetrics(), draining: drain.signal });
   const retention = every(config.retention.intervalMs, () => purgeExpiredIdempotencyKeys(stores.db('api')), log, 'api');
 
   const server: ServerType = serve({ fetch: app.fetch, hostname: config.api.host, port: config.api.port }, (info) =>
@@ -33,7 +34,12 @@ async function main() {
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
-    log.info({ signal }, 'shutting down: finishing in-flight requests');
+    // /readyz answers 503 and every waiting request answers 202 + Location now; the port stays open for the drain delay
+    // (a load balancer sees the 503 and stops sending), then closes and in-flight requests finish within the grace.
+    drain.abort();
+    log.info({ signal, drainDelayMs: config.api.drainDelayMs }, 'draining: readiness 503, waiting requests answered');
+    await new Promise((r) => setTimeout(r, config.api.drainDelayMs));
+    log.info('shutting down: finishing in-flight requests');
     const force = setTimeout(() => {
       log.warn('grace period over; closing remaining connections');
       (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();

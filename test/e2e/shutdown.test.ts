@@ -114,23 +114,29 @@ describe('graceful shutdown', () => {
     expect(Number(transfers[0].n)).toBe(30); // every transfer row on the source's shard, terminal
   }, testMs);
 
-  it('when the API gets SIGTERM during a waiting request, then that request is answered before it exits', async () => {
+  it('when the API gets SIGTERM during a long wait, then readiness turns 503 at once and the request is answered 202 with Location before it exits', async () => {
     const port = await freePort();
-    const api = launch('src/api/server.ts', { ...env, API_PORT: String(port), API_HOST: '127.0.0.1' });
+    const api = launch('src/api/server.ts', { ...env, API_PORT: String(port), API_HOST: '127.0.0.1', SHUTDOWN_DRAIN_DELAY_MS: '2000' });
     children.push(api.child);
     await until(async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => null))?.ok === true, startMs);
     const payer = await createAccount(ctx, 1_000_000);
     const sku = await createProduct(ctx, 5_000, 10);
     const inflight = fetch(`http://127.0.0.1:${port}/v1/orders`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', prefer: 'wait=3' },
+      // The longest wait there is (30 s): more than the drain grace (15 s), so only an early answer keeps it from being cut.
+      headers: { 'content-type': 'application/json', prefer: 'wait=30' },
       body: JSON.stringify({ customerId: 'c-shutdown', paymentAccountId: payer, items: [{ sku, quantity: 1 }] }),
     });
     await sleep(800);
+    const signalled = Date.now();
     api.child.kill('SIGTERM');
+    // Within the drain delay, while the port is still open: 503, not a refused connection.
+    await until(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.status === 503, 2_000);
     const res = await inflight;
-    expect(res.status).toBe(202); // over the (lowered) threshold: still awaiting approval after 3 s
-    expect(((await res.json()) as any).data.status).toBe('AWAITING_APPROVAL');
+    expect(Date.now() - signalled).toBeLessThan(10_000);
+    expect(res.status).toBe(202); // over the (lowered) threshold: it would have waited for an approval
+    const body = (await res.json()) as any;
+    expect(res.headers.get('location')).toBe(`/v1/orders/${body.data.id}`);
     expect(await api.exited).toBe(0);
     await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
   }, testMs);

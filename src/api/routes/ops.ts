@@ -12,10 +12,12 @@ async function within<T>(ms: number, p: Promise<T>): Promise<T> {
   }
 }
 
-export function opsRouter({ stores, temporal, metrics }: AppDeps) {
+export function opsRouter({ stores, temporal, metrics, draining }: AppDeps) {
   const router = new Hono<AppEnv>();
   router.get('/healthz', (c) => ok(c, { status: 'alive' }));
   router.get('/readyz', async (c) => {
+    // From the first moment of a drain: take this instance out of rotation while it answers what it holds.
+    if (draining?.aborted) throw new ApiError(Codes.unavailable, 'draining', { checks: { process: 'draining' } });
     const [databases, temporalOk] = await Promise.all([
       Promise.all(stores.list.map((s) => within(2_000, s.db.query('SELECT 1')).then(() => true, () => false))),
       within(2_000, temporal.connection.withDeadline(Date.now() + 2_000, () => temporal.workflowService.getSystemInfo({}))).then(

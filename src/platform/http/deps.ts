@@ -13,6 +13,8 @@ export interface AppDeps {
   temporal: Client;
   log: Logger;
   metrics: ApiMetrics;
+  /** Aborted when the process starts draining: /readyz turns 503, waiting requests answer 202 with Location at once. */
+  draining?: AbortSignal;
 }
 
 export interface AppEnv {

@@ -53,13 +53,16 @@ export async function startFlow<W extends Workflow = Workflow>(
   }
 }
 
-/** The flow's result if it finishes within `seconds`, else undefined. */
+/** The flow's result if it finishes within `seconds` (and before the process starts draining), else undefined. */
 export async function waitForResult<R>(deps: AppDeps, handle: WorkflowHandle, seconds: number): Promise<R | undefined> {
-  if (seconds <= 0) return undefined;
+  if (seconds <= 0 || deps.draining?.aborted) return undefined;
   const deadline = Date.now() + seconds * 1000;
+  const { connection } = deps.temporal;
   try {
-    return (await deps.temporal.connection.withDeadline(deadline, () => handle.result())) as R;
+    const wait = () => connection.withDeadline(deadline, () => handle.result());
+    return (await (deps.draining ? connection.withAbortSignal(deps.draining, wait) : wait())) as R;
   } catch (err) {
+    if (deps.draining?.aborted) return undefined; // draining: answer 202 with Location now, the flow goes on
     if (Date.now() >= deadline - 50) return undefined;
     if ((err as Error)?.name === 'WorkflowFailedError') return undefined; // cancelled or failed: read its state instead
     throw err;
