@@ -13,7 +13,7 @@ import { createMetrics } from '../../src/platform/http/metrics';
 import { logger } from '../../src/platform/logger';
 import { openStores } from '../../src/platform/stores';
 import { createApiEnv, type ApiEnv } from '../helpers/api';
-import { uid } from '../helpers/env';
+import { account, createAccount, uid } from '../helpers/env';
 import { until } from '../helpers/wait';
 
 /** Every store unit the API opens, in the order readiness lists them. */
@@ -271,5 +271,36 @@ describe('HTTP contract: auth, rate limit and unavailable dependencies', () => {
     } finally {
       await stores.close();
     }
+  });
+});
+
+describe('HTTP contract: production mode', () => {
+  let api: ApiEnv;
+  const auth = { authorization: 'Bearer prod-key' };
+  beforeAll(async () => {
+    api = await createApiEnv({ NODE_ENV: 'production', API_KEYS: 'prod-key' }, { worker: false });
+  });
+  afterAll(() => api?.close());
+
+  it('when a money-moving POST has no Idempotency-Key in production, then it is 4000 and starts nothing; with a key it starts', async () => {
+    const from = await createAccount(api, 1_000, 'USD', { shard: 0 });
+    const to = await createAccount(api, 0, 'USD', { shard: 1 });
+    const body = { fromAccountId: from, toAccountId: to, amount: 100, currency: 'USD' };
+    for (const [path, payload] of [
+      ['/v1/transfers', body],
+      ['/v1/tips', { fromAccountId: from, customerId: 'c-prod', amount: 100, currency: 'USD' }],
+    ] as const) {
+      const res = await api.call('POST', path, payload, auth);
+      expect(res.status, path).toBe(400);
+      expect(res.json.code).toBe(4000);
+      expect(res.json.data.errors).toEqual([{ path: 'header.idempotency-key', message: expect.stringContaining('second flow') }]);
+    }
+    const flows = await api.env.client.workflow.count(`TaskQueue = '${api.config.temporal.taskQueuePrefix}-flows'`);
+    expect(flows.count).toBe(0);
+    const key = uid('prod-');
+    const started = await api.call('POST', '/v1/transfers', body, { ...auth, 'idempotency-key': key });
+    expect(started.status).toBe(202);
+    await api.env.client.workflow.getHandle(`transfer-${started.json.data.id}`).terminate('test over: no worker serves this prefix');
+    expect(await account(api, from)).toEqual({ balance: 1_000, frozen: 0 });
   });
 });

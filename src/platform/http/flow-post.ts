@@ -2,6 +2,7 @@
 // asked by Prefer, and answer 200 with the final resource or 202 with the current one and its Location.
 import type { WorkflowHandle } from '@temporalio/client';
 import type { AppDeps } from './deps';
+import { ApiError, Codes } from './envelope';
 import { waitForResult } from './flow-temporal';
 import { claimFlowId } from './idempotency';
 import { waitSeconds } from './schemas';
@@ -25,6 +26,13 @@ export async function postFlow<V extends { status: string }, R extends { status:
   spec: FlowPost<V, R>,
 ): Promise<{ view: V; status: 200 | 202; headers: Record<string, string> }> {
   const { stores, config, metrics } = deps;
+  // Money-moving requests must be safely retriable, as payment APIs require: a retry without a key would be a new
+  // flow. Production insists on the key; development and tests allow its absence (a fresh flow per request).
+  if (config.env === 'production' && !request.idempotencyKey) {
+    throw new ApiError(Codes.badRequest, 'Idempotency-Key is required in production', {
+      errors: [{ path: 'header.idempotency-key', message: 'required: a retry without it would start a second flow' }],
+    });
+  }
   const id = await claimFlowId(stores.db('api'), {
     newId: spec.newId,
     principal: request.principal,

@@ -77,7 +77,10 @@ export const FlowHeaders = z.object({
     .string()
     .regex(/^[A-Za-z0-9_.:-]{1,128}$/, '1-128 characters of A-Z a-z 0-9 _ . : -')
     .optional()
-    .openapi({ description: 'Same key + same body → the same flow; same key + other body → 409' }),
+    .openapi({
+      description:
+        'Same key + same body → the same flow; same key + other body → 409. Required in production (400 without it): a retry without a key is a new flow.',
+    }),
   prefer: z
     .string()
     .regex(/^\s*wait=([1-9]|[12][0-9]|30)\s*$/, 'wait=N with N an integer from 1 to 30')
