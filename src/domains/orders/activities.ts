@@ -5,7 +5,7 @@ import { branch, reject, type Branch } from '../../platform/activity';
 import { withBarrier } from '../../platform/barrier';
 import { exec, select } from '../../platform/db/sql';
 import type { FlowReason } from '../../platform/workflow/types';
-import { MAX_ORDER_TOTAL, OrderErrors, type CreatedOrder, type NewOrder, type OrderLineDto, type OrderStatus } from './contract';
+import { MAX_ORDER_TOTAL, OrderErrors, type CreatedOrder, type NewOrder, type OrderHeader, type OrderLineDto, type OrderStatus } from './contract';
 
 async function loadOrder(db: Sequelize, id: string, t?: Transaction): Promise<CreatedOrder> {
   const [order] = await select<{ total: number; currency: string }>(db, 'SELECT total, currency FROM orders WHERE id = ?', [id], t);
@@ -54,14 +54,34 @@ export function createOrderActivities({ db }: { db: Sequelize }) {
      * Records a non-final or failed status (AWAITING_APPROVAL, CANCELLED, FAILED); never overwrites CONFIRMED. The
      * non-final AWAITING_APPROVAL only moves a PENDING order: an attempt of it that stalled (a paused worker, or one
      * the flow cancelled and left behind) can land after the order was CANCELLED and must not bring it back.
+     * A final status for an order that has no row yet (refused before it was priced: unknown account or product)
+     * writes the row from `order`, unpriced, so every accepted order ends with a row in its terminal state.
      */
-    async setOrderStatus({ orderId, status, reason }: { orderId: string; status: OrderStatus; reason?: FlowReason }) {
-      await exec(
-        db,
-        `UPDATE orders SET status = ?, reason_code = ?, reason = ?, updated_at = NOW(3)
-          WHERE id = ? AND status <> 'CONFIRMED' AND (status = 'PENDING' OR ? IN ('CANCELLED', 'FAILED'))`,
-        [status, reason?.code ?? null, reason?.message.slice(0, 512) ?? null, orderId, status],
-      );
+    async setOrderStatus({ orderId, status, reason, order }: { orderId: string; status: OrderStatus; reason?: FlowReason; order?: OrderHeader }) {
+      const code = reason?.code ?? null;
+      const message = reason?.message.slice(0, 512) ?? null;
+      await db.transaction(async (t) => {
+        const [row] = await select(db, 'SELECT id FROM orders WHERE id = ? FOR UPDATE', [orderId], t);
+        if (row || !order || (status !== 'CANCELLED' && status !== 'FAILED')) {
+          await exec(
+            db,
+            `UPDATE orders SET status = ?, reason_code = ?, reason = ?, updated_at = NOW(3)
+              WHERE id = ? AND status <> 'CONFIRMED' AND (status = 'PENDING' OR ? IN ('CANCELLED', 'FAILED'))`,
+            [status, code, message, orderId, status],
+            t,
+          );
+          return;
+        }
+        await exec(
+          db,
+          `INSERT INTO orders (id, customer_id, payment_account_id, total, currency, status, reason_code, reason, created_at, updated_at)
+           VALUES (?, ?, ?, NULL, NULL, ?, ?, ?, NOW(3), NOW(3))`,
+          [orderId, order.customerId, order.paymentAccountId, status, code, message],
+          t,
+        );
+        const rows = order.items.map((i, n) => [orderId, n + 1, i.sku, i.quantity, null]);
+        await exec(db, 'INSERT INTO order_items (order_id, line_no, sku, quantity, price) VALUES ?', [rows], t);
+      });
     },
   };
 }

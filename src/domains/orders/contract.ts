@@ -28,6 +28,14 @@ export interface NewOrder {
   accountCurrency: string;
 }
 
+/** What an order is before it is priced: enough for its row when it is refused that early. */
+export interface OrderHeader {
+  id: string;
+  customerId: string;
+  paymentAccountId: string;
+  items: Array<{ sku: string; quantity: number }>;
+}
+
 export interface CreatedOrder {
   total: number;
   currency: string;

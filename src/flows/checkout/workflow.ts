@@ -160,8 +160,10 @@ export async function checkoutOrder(input: OrderInput): Promise<OrderProgress> {
     setCurrentDetails(`Cancelling: ${reason.message}`);
     await tcc.cancelAll();
     status = 'CANCELLED';
-    // Also when the creation seemed to fail: a creation that committed but whose result was lost still gets its status.
-    const final = { orderId: input.id, status, reason };
+    // Also when the order was refused before its creation (its row is written then, unpriced) or the creation seemed to
+    // fail (one that committed but whose result was lost still gets its status): every accepted order ends with a row.
+    const header = { id: input.id, customerId: input.customerId, paymentAccountId: input.paymentAccountId, items: input.items };
+    const final = { orderId: input.id, status, reason, order: header };
     await saga.always('record-outcome', () => orders.undo.setOrderStatus.executeWithOptions({ summary: `Mark CANCELLED (${final.reason.code})` }, [final]));
     phase = 'done';
     publish(`Cancelled: ${reason.message}`);

@@ -1,4 +1,5 @@
-// The orders domain's first schema: orders, their priced lines, and the barrier table.
+// The orders domain's first schema: orders, their lines, and the barrier table. Total, currency and prices are NULL
+// only for an order refused before it was priced (it still gets its row, CANCELLED with the reason).
 import { barrierTable } from '../../../platform/barrier';
 import type { Migration } from '../../../platform/db/migrate';
 import { createTables, dropTables, type Table } from '../../../platform/db/ddl';
@@ -10,8 +11,8 @@ export const tables: Table[] = [
       id VARCHAR(64) NOT NULL PRIMARY KEY,
       customer_id VARCHAR(64) NOT NULL,
       payment_account_id VARCHAR(64) NOT NULL,
-      total BIGINT NOT NULL,
-      currency CHAR(3) NOT NULL,
+      total BIGINT NULL,
+      currency CHAR(3) NULL,
       status VARCHAR(24) NOT NULL,
       reason_code VARCHAR(64) NULL,
       reason VARCHAR(512) NULL,
@@ -29,7 +30,7 @@ export const tables: Table[] = [
       line_no INT NOT NULL,
       sku VARCHAR(64) NOT NULL,
       quantity INT NOT NULL,
-      price BIGINT NOT NULL,
+      price BIGINT NULL,
       UNIQUE KEY order_items_line (order_id, line_no),
       KEY order_items_sku (sku)
     )`,
