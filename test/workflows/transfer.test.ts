@@ -88,3 +88,32 @@ describe('transferMoney', () => {
     expect(await ledgerSum(ctx, from)).toBe(5_000);
   });
 });
+
+describe('transferMoney at the limits of exact money', () => {
+  let ctx: FlowsEnv;
+  beforeAll(async () => {
+    ctx = await createFlowsEnv();
+  });
+  afterAll(() => ctx?.close());
+
+  it('when a credit would take the destination past 2^53 − 1 minor units, then it is refused (BalanceLimit) and the debit refunded; at the limit exactly, it lands', async () => {
+    const from = await createAccount(ctx, 5_000, 'USD', { shard: 0 });
+    const near = Number.MAX_SAFE_INTEGER - 1_000;
+    const to = await createAccount(ctx, near, 'USD', { shard: 1 });
+    const run = async (amount: number) => {
+      const id = newTransferId(ctx.stores, from);
+      return withWorker(ctx, (taskQueue, { topology }) =>
+        ctx.env.client.workflow.execute('transferMoney', {
+          taskQueue,
+          workflowId: transferWorkflowId(id),
+          args: [{ id, fromAccountId: from, toAccountId: to, amount, currency: 'USD', timeouts: fastTimeouts, topology }],
+        }),
+      );
+    };
+    expect(await run(1_001)).toMatchObject({ status: 'COMPENSATED', reason: { code: 'BalanceLimit' } });
+    expect(await account(ctx, to)).toEqual({ balance: near, frozen: 0 });
+    expect(await run(1_000)).toMatchObject({ status: 'COMPLETED' });
+    expect(await account(ctx, to)).toEqual({ balance: Number.MAX_SAFE_INTEGER, frozen: 0 }); // read back exactly
+    expect(await account(ctx, from)).toEqual({ balance: 4_000, frozen: 0 });
+  });
+});

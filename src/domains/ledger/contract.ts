@@ -12,6 +12,8 @@ export const LedgerErrors = {
   AccountNotFound: 'AccountNotFound',
   CurrencyMismatch: 'CurrencyMismatch',
   SameAccount: 'SameAccount',
+  /** The credit would take the account past 2^53 − 1 minor units (the most a JSON number holds exactly). */
+  BalanceLimit: 'BalanceLimit',
 } as const;
 
 export function fnv1a32(s: string): number {

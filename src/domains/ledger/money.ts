@@ -26,14 +26,21 @@ async function ledger(db: Sequelize, t: Transaction, m: Movement, signed: number
 }
 
 /** Explains why a conditional update on an account matched no row, as a business rejection. */
-async function explain(db: Sequelize, t: Transaction, m: Movement): Promise<never> {
+async function explain(db: Sequelize, t: Transaction, m: Movement, crediting = false): Promise<never> {
   const [row] = await select<{ currency: string }>(db, 'SELECT currency FROM accounts WHERE id = ?', [m.accountId], t);
   if (!row) reject(LedgerErrors.AccountNotFound, `account ${m.accountId} does not exist`);
   if (row.currency !== m.currency) {
     reject(LedgerErrors.CurrencyMismatch, `account ${m.accountId} holds ${row.currency}, not ${m.currency}`);
   }
+  if (crediting) reject(LedgerErrors.BalanceLimit, `account ${m.accountId} would hold more than ${MAX_BALANCE} minor units`);
   reject(LedgerErrors.InsufficientFunds, `account ${m.accountId} has insufficient funds`);
 }
+
+/**
+ * The most an account may hold (balance + frozen), in minor units: 2^53 − 1, so every balance and every sum the API
+ * shows is an exact JSON number. A credit past it is refused (BalanceLimit) before anything is written.
+ */
+export const MAX_BALANCE = Number.MAX_SAFE_INTEGER;
 
 /** balance -= amount, only if the account exists, has the currency and enough balance. */
 export async function debit(db: Sequelize, t: Transaction, m: Movement): Promise<void> {
@@ -51,11 +58,11 @@ export async function debit(db: Sequelize, t: Transaction, m: Movement): Promise
 export async function credit(db: Sequelize, t: Transaction, m: Movement): Promise<void> {
   const n = await exec(
     db,
-    'UPDATE accounts SET balance = balance + ?, updated_at = NOW(3) WHERE id = ? AND currency = ?',
-    [m.amount, m.accountId, m.currency],
+    'UPDATE accounts SET balance = balance + ?, updated_at = NOW(3) WHERE id = ? AND currency = ? AND balance + frozen <= ? - ?',
+    [m.amount, m.accountId, m.currency, MAX_BALANCE, m.amount],
     t,
   );
-  if (n !== 1) await explain(db, t, m);
+  if (n !== 1) await explain(db, t, m, true);
   await ledger(db, t, m, m.amount);
 }
 

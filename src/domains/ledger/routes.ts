@@ -24,8 +24,8 @@ const AccountView = z
     id: z.string(),
     owner: z.string(),
     currency: z.string(),
-    balance: z.number().int(),
-    frozen: z.number().int(),
+    balance: z.number().int().openapi({ description: 'Minor units; balance + frozen never exceeds 2^53 − 1 (a credit past it is refused: BalanceLimit)' }),
+    frozen: z.number().int().openapi({ description: 'Minor units held by TCC payment tries' }),
     createdAt: Timestamp.nullable(),
     updatedAt: Timestamp.nullable(),
   })
