@@ -80,6 +80,8 @@ const schema = z.object({
   APPROVAL_TIMEOUT_MS: int(24 * 3600_000, 100),
   POINTS_PER_MINOR_UNITS: int(100, 1),
   MERCHANT_ACCOUNT_ID: z.string().default('merchant'),
+  /** Sales in a currency spread over this many merchant sub-accounts (1 = a single, hot, row). */
+  MERCHANT_SUB_ACCOUNTS: int(16, 1, 256),
 });
 
 export type Env = z.input<typeof schema>;
@@ -139,6 +141,7 @@ function toConfig(e: z.output<typeof schema>) {
       approvalTimeoutMs: e.APPROVAL_TIMEOUT_MS,
       pointsPerMinorUnits: e.POINTS_PER_MINOR_UNITS,
       merchantAccountId: e.MERCHANT_ACCOUNT_ID,
+      merchantSubAccounts: e.MERCHANT_SUB_ACCOUNTS,
     },
   } as const;
 }

@@ -57,11 +57,14 @@ export async function withBarrier<T>(
 }
 
 /** MySQL/MariaDB errors after which the whole transaction can simply run again: deadlock victim, lock wait timeout. */
-const lockConflicts = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT']);
+const lockConflictCodes = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT']);
+
+/** Lock conflicts met by this process's barrier transactions (each one retried in place or, past the attempts, failed). */
+export const lockConflicts = { retried: 0 };
 
 function isLockConflict(err: unknown): boolean {
   const e = err as { parent?: { code?: string }; original?: { code?: string }; code?: string };
-  return lockConflicts.has(e?.parent?.code ?? e?.original?.code ?? e?.code ?? '');
+  return lockConflictCodes.has(e?.parent?.code ?? e?.original?.code ?? e?.code ?? '');
 }
 
 /**
@@ -74,7 +77,9 @@ export async function retryLockConflicts<T>(run: () => Promise<T>, attempts = 5)
     try {
       return await run();
     } catch (err) {
-      if (i >= attempts || !isLockConflict(err)) throw err;
+      if (!isLockConflict(err)) throw err;
+      lockConflicts.retried++;
+      if (i >= attempts) throw err;
       await new Promise((r) => setTimeout(r, 5 * 2 ** i + Math.floor(Math.random() * 10)));
     }
   }

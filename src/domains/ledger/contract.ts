@@ -34,9 +34,22 @@ export function ledgerQueue(prefix: string, shard: number): string {
   return `${prefix}-ledger-${shard}`;
 }
 
-/** The merchant account that receives a currency's sales. */
-export function merchantAccount(merchantAccountId: string, currency: string): string {
-  return `${merchantAccountId}-${currency}`;
+/**
+ * The merchant account that receives a sale. With `subAccounts` > 1 a merchant's sales in a currency are spread over
+ * that many ordinary accounts (`merchant-USD.0` … `merchant-USD.15`, each on the shard its id maps to), chosen by the
+ * order id: concurrent sales no longer queue on one hot row, and the merchant's takings are their sum. Without it (or
+ * 1) every sale goes to `merchant-USD`.
+ */
+export function merchantAccount(merchantAccountId: string, currency: string, orderId?: string, subAccounts = 1): string {
+  const base = `${merchantAccountId}-${currency}`;
+  if (subAccounts <= 1 || orderId === undefined) return base;
+  return `${base}.${fnv1a32(orderId) % subAccounts}`;
+}
+
+/** Every account a merchant's sales in `currency` may land on. */
+export function merchantAccounts(merchantAccountId: string, currency: string, subAccounts = 1): string[] {
+  const base = `${merchantAccountId}-${currency}`;
+  return subAccounts <= 1 ? [base] : Array.from({ length: subAccounts }, (_, k) => `${base}.${k}`);
 }
 
 export interface TransferRecord {

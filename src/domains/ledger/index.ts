@@ -4,7 +4,7 @@ import type { DomainDefinition } from '../../platform/domain';
 import { createLedgerActivities } from './activities';
 import * as m0001 from './migrations/0001-ledger';
 import { openAccount } from './money';
-import { accountsRouter } from './routes';
+import { accountsRouter, merchantsRouter } from './routes';
 import { shardOf } from './contract';
 
 const demoAccounts = [
@@ -18,7 +18,7 @@ export const ledger: DomainDefinition = {
     config.db.urls.ledger.map((url, index, all) => ({ domain: 'ledger', unit: `ledger-${index}`, index, count: all.length, url })),
   migrations: [{ name: '0001-ledger', ...m0001 }],
   activities: ({ store }) => createLedgerActivities({ db: store.db }),
-  routes: (deps) => [accountsRouter(deps)],
+  routes: (deps) => [accountsRouter(deps), merchantsRouter(deps)],
   async seed({ db, index, count }) {
     let created = 0;
     for (const a of demoAccounts.filter((x) => shardOf(x.id, count) === index)) {

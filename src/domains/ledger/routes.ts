@@ -8,6 +8,7 @@ import { notFound, ok } from '../../platform/http/envelope';
 import { commonErrors, Currency, envelopeOf, Id, jsonBody, jsonResponse, notFoundResponse, Text, Timestamp } from '../../platform/http/schemas';
 import { validationHook } from '../../platform/http/validation';
 import { iso } from '../../platform/http/views';
+import { merchantAccount, merchantAccounts } from './contract';
 import { openAccount } from './money';
 import { findAccount, shardDb, type AccountRow } from './reads';
 
@@ -61,6 +62,26 @@ const entries = createRoute({
   summary: "An account's ledger entries, newest first, cursor-paginated",
   request: { params: z.object({ id: Id }), query: PageQuery },
   responses: { 200: jsonResponse(envelopeOf(EntriesPage, 'LedgerPageEnvelope'), 'A page of entries'), ...notFoundResponse, ...commonErrors },
+});
+
+const MerchantQuery = z.object({
+  currency: Currency,
+  subAccounts: z.coerce.number().int().min(1).max(256).optional().openapi({ description: 'Defaults to MERCHANT_SUB_ACCOUNTS' }),
+});
+const MerchantView = z
+  .object({
+    merchantId: z.string(),
+    currency: z.string(),
+    balance: z.number().int().openapi({ description: "The merchant's takings: the sum over its sub-accounts, minor units" }),
+    accounts: z.array(z.object({ id: z.string(), balance: z.number().int() })),
+  })
+  .openapi('MerchantBalance');
+const merchant = createRoute({
+  method: 'get',
+  path: '/{id}/balance',
+  summary: "A merchant's takings in one currency, summed over its sub-accounts (each on its own shard)",
+  request: { params: z.object({ id: Id }), query: MerchantQuery },
+  responses: { 200: jsonResponse(envelopeOf(MerchantView, 'MerchantBalanceEnvelope'), 'The balance'), ...commonErrors },
 });
 
 const view = (a: AccountRow) => ({
@@ -119,4 +140,21 @@ export function accountsRouter({ stores }: AppDeps): Mount {
   });
 
   return { path: '/v1/accounts', router };
+}
+
+/** /v1/merchants/{id}/balance — the sum of a merchant's sub-accounts, each read on its shard (all at once). */
+export function merchantsRouter({ stores, config }: AppDeps): Mount {
+  const router = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  router.openapi(merchant, async (c) => {
+    const { id } = c.req.valid('param');
+    const { currency, subAccounts = config.flows.merchantSubAccounts } = c.req.valid('query');
+    const ids = [...new Set([merchantAccount(id, currency), ...merchantAccounts(id, currency, subAccounts)])];
+    const rows = (await Promise.all(ids.map((a) => findAccount(stores, a)))).filter((a): a is AccountRow => !!a);
+    const accounts = rows.map((a) => ({ id: a.id, balance: Number(a.balance) }));
+    // Exact: each balance is at most 2^53 − 1 and there are at most 257 of them, so the sum is exact as a BigInt.
+    const total = accounts.reduce((sum, a) => sum + BigInt(a.balance), 0n);
+    if (total > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error('merchant balance beyond 2^53 − 1');
+    return ok(c, { merchantId: id, currency, balance: Number(total), accounts });
+  });
+  return { path: '/v1/merchants', router };
 }

@@ -23,6 +23,8 @@ export interface OrderPolicy {
   approvalTimeoutMs: number;
   pointsPerMinorUnits: number;
   merchantAccountId: string;
+  /** Spread the merchant's sales over this many sub-accounts (MERCHANT_SUB_ACCOUNTS); absent = one account. */
+  merchantSubAccounts?: number;
 }
 
 export interface OrderInput {

@@ -151,6 +151,7 @@ export function ordersRouter(deps: AppDeps): Mount {
       approvalTimeoutMs: flows.approvalTimeoutMs,
       pointsPerMinorUnits: flows.pointsPerMinorUnits,
       merchantAccountId: flows.merchantAccountId,
+      merchantSubAccounts: flows.merchantSubAccounts,
     };
     const r = await postFlow(
       deps,

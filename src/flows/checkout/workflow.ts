@@ -175,11 +175,11 @@ export async function checkoutOrder(input: OrderInput): Promise<OrderProgress> {
   const priced = created!;
   const total = money(priced.total, priced.currency);
   setCurrentDetails(`Confirming payment and stock`);
-  const merchant = merchantAccount(policy.merchantAccountId, priced.currency);
+  const merchant = merchantAccount(policy.merchantAccountId, priced.currency, input.id, policy.merchantSubAccounts);
   const points = Math.floor(priced.total / policy.pointsPerMinorUnits);
   await Promise.all([
     tcc.confirmAll(),
-    // The sale lands on the merchant's own shard; like a confirm, it is past the point of no return and retried
+    // The sale lands on the merchant's (sub-)account, on its own shard; like a confirm, it is past the point of no return and retried
     // until it succeeds.
     saga.retriable('merchant-credit', () =>
       ledgerOf(merchant).undo.creditMerchant.executeWithOptions({ summary: `Credit ${total} to ${merchant}` }, [
