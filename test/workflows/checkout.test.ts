@@ -204,6 +204,16 @@ describe('checkoutOrder', () => {
     expect(await product(ctx, sku)).toEqual({ stock: 3, reserved: 0 });
   });
 
+  it('when the lines total more than one payment may move (past 10^12, summed exactly), then it is refused with TotalTooLarge and nothing is held', async () => {
+    const payer = await createAccount(ctx, 1_000, 'USD', { shard: otherShard() });
+    const sku = await createProduct(ctx, 600_000_000_000, 10);
+    const { id, result } = await checkout({ paymentAccountId: payer, items: [{ sku, quantity: 2 }] });
+    expect(result).toMatchObject({ status: 'CANCELLED', reason: { code: 'TotalTooLarge' } });
+    expect(await order(id)).toMatchObject({ status: 'CANCELLED', reasonCode: 'TotalTooLarge', total: null });
+    expect(await product(ctx, sku)).toEqual({ stock: 10, reserved: 0 });
+    expect(await account(ctx, payer)).toEqual({ balance: 1_000, frozen: 0 });
+  });
+
   it('when the lines are priced in another currency than the account holds, then the order is refused with CurrencyMismatch', async () => {
     const payer = await createAccount(ctx, 100_000, 'USD', { shard: otherShard() });
     const sku = await createProduct(ctx, 100, 3, 'EUR');
