@@ -15,12 +15,10 @@ import {
   commonErrors,
   conflictResponse,
   envelopeOf,
-  FlowHeaders,
+  flowRoutes,
   Id,
-  jsonBody,
   jsonResponse,
   notFoundResponse,
-  rejectedResponse,
   Step,
   Text,
   Timestamp,
@@ -64,26 +62,7 @@ type OrderView = z.infer<typeof OrderView>;
 const OrderEnvelope = envelopeOf(OrderView, 'OrderEnvelope');
 const IdParam = z.object({ id: Id });
 
-const create = createRoute({
-  method: 'post',
-  path: '/',
-  summary: 'Check out an order',
-  request: { ...jsonBody(CreateOrder), headers: FlowHeaders },
-  responses: {
-    200: jsonResponse(OrderEnvelope, 'The order finished within Prefer: wait'),
-    202: jsonResponse(OrderEnvelope, 'The order is in progress; Location points to it'),
-    ...rejectedResponse,
-    ...conflictResponse,
-    ...commonErrors,
-  },
-});
-const get = createRoute({
-  method: 'get',
-  path: '/{id}',
-  summary: 'Read an order with its lines and steps',
-  request: { params: IdParam },
-  responses: { 200: jsonResponse(OrderEnvelope, 'The order'), ...notFoundResponse, ...commonErrors },
-});
+const { create, get } = flowRoutes('order', CreateOrder, OrderEnvelope, 'Check out an order (TCC: stock per line, payment hold; approval over the threshold)');
 const approve = createRoute({
   method: 'post',
   path: '/{id}/approve',

@@ -1,13 +1,13 @@
 // /v1/tips — tip the merchant from an account (and earn points), read it back. A tip is recorded like a transfer to
 // the merchant, on the payer's ledger shard.
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { LedgerErrors } from '../../domains/ledger/contract';
 import { findAccount, findTransfer, newTransferId } from '../../domains/ledger/reads';
 import type { AppDeps, AppEnv, Mount } from '../../platform/http/deps';
 import { notFound, ok, rejected } from '../../platform/http/envelope';
 import { postFlow } from '../../platform/http/flow-post';
 import { askProgress, startFlow, stepTimeouts, topologyOf } from '../../platform/http/flow-temporal';
-import { Amount, commonErrors, conflictResponse, Currency, envelopeOf, FlowHeaders, Id, jsonBody, jsonResponse, notFoundResponse, rejectedResponse, Step } from '../../platform/http/schemas';
+import { Amount, Currency, envelopeOf, flowRoutes, Id, Step } from '../../platform/http/schemas';
 import { validationHook } from '../../platform/http/validation';
 import { mergeStatus, stepsView } from '../../platform/http/views';
 import { CustomerIdKey, FlowStatusKey } from '../../platform/workflow/search-attributes';
@@ -30,26 +30,7 @@ const TipView = z
 type TipView = z.infer<typeof TipView>;
 const TipEnvelope = envelopeOf(TipView, 'TipEnvelope');
 
-const create = createRoute({
-  method: 'post',
-  path: '/',
-  summary: 'Tip the merchant (saga: debit → merchant credit → points)',
-  request: { ...jsonBody(CreateTip), headers: FlowHeaders },
-  responses: {
-    200: jsonResponse(TipEnvelope, 'The tip finished within Prefer: wait'),
-    202: jsonResponse(TipEnvelope, 'The tip is running; Location points to it'),
-    ...rejectedResponse,
-    ...conflictResponse,
-    ...commonErrors,
-  },
-});
-const get = createRoute({
-  method: 'get',
-  path: '/{id}',
-  summary: 'Read a tip with its steps',
-  request: { params: z.object({ id: Id }) },
-  responses: { 200: jsonResponse(TipEnvelope, 'The tip'), ...notFoundResponse, ...commonErrors },
-});
+const { create, get } = flowRoutes('tip', CreateTip, TipEnvelope, 'Tip the merchant (saga: debit → merchant credit → points)');
 
 export function tipsRouter(deps: AppDeps): Mount {
   const { config, stores } = deps;

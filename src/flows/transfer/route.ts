@@ -1,28 +1,13 @@
 // /v1/transfers — start a transfer saga and read it back. The transfer's row lives on its source account's ledger
 // shard (its id is drawn to hash there), so GET reads exactly one shard.
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { LedgerErrors } from '../../domains/ledger/contract';
 import { findAccount, findTransfer, newTransferId } from '../../domains/ledger/reads';
 import type { AppDeps, AppEnv, Mount } from '../../platform/http/deps';
 import { notFound, ok, rejected } from '../../platform/http/envelope';
 import { postFlow } from '../../platform/http/flow-post';
 import { askProgress, startFlow, stepTimeouts, topologyOf } from '../../platform/http/flow-temporal';
-import {
-  Amount,
-  commonErrors,
-  conflictResponse,
-  Currency,
-  envelopeOf,
-  FlowHeaders,
-  Id,
-  jsonBody,
-  jsonResponse,
-  notFoundResponse,
-  rejectedResponse,
-  Step,
-  Text,
-  Timestamp,
-} from '../../platform/http/schemas';
+import { Amount, Currency, envelopeOf, flowRoutes, Id, Step, Text, Timestamp } from '../../platform/http/schemas';
 import { validationHook } from '../../platform/http/validation';
 import { iso, mergeStatus, stepsView } from '../../platform/http/views';
 import { money } from '../../platform/money';
@@ -58,27 +43,7 @@ const TransferView = z
 type TransferView = z.infer<typeof TransferView>;
 const TransferEnvelope = envelopeOf(TransferView, 'TransferEnvelope');
 
-const create = createRoute({
-  method: 'post',
-  path: '/',
-  summary: 'Start a transfer (saga: debit source → credit destination; a rejection refunds the debit)',
-  request: { ...jsonBody(CreateTransfer), headers: FlowHeaders },
-  responses: {
-    200: jsonResponse(TransferEnvelope, 'The transfer finished within Prefer: wait'),
-    202: jsonResponse(TransferEnvelope, 'The transfer is running; Location points to it'),
-    ...rejectedResponse,
-    ...conflictResponse,
-    ...commonErrors,
-  },
-});
-
-const get = createRoute({
-  method: 'get',
-  path: '/{id}',
-  summary: 'Read a transfer with its steps',
-  request: { params: z.object({ id: Id }) },
-  responses: { 200: jsonResponse(TransferEnvelope, 'The transfer'), ...notFoundResponse, ...commonErrors },
-});
+const { create, get } = flowRoutes('transfer', CreateTransfer, TransferEnvelope, 'Start a transfer (saga: debit source → credit destination; a rejection refunds the debit)');
 
 export function transfersRouter(deps: AppDeps): Mount {
   const { config, stores } = deps;

@@ -1,5 +1,5 @@
 // Zod schemas shared by the routes: they validate requests and generate the OpenAPI document (one source).
-import { z } from '@hono/zod-openapi';
+import { createRoute, z } from '@hono/zod-openapi';
 
 export const Id = z
   .string()
@@ -91,4 +91,33 @@ export const FlowHeaders = z.object({
 export function waitSeconds(prefer: string | undefined): number {
   const m = prefer?.match(/wait=(\d+)/);
   return m ? Number(m[1]) : 0;
+}
+
+/**
+ * The two routes every flow has: `POST /` that starts it (Idempotency-Key, Prefer: wait → 200 or 202 + Location) and
+ * `GET /{id}` that reads it with its steps. One definition, so every flow documents the same contract in OpenAPI.
+ */
+export function flowRoutes<B extends z.ZodTypeAny, E extends z.ZodTypeAny>(noun: string, body: B, envelope: E, summary: string) {
+  return {
+    create: createRoute({
+      method: 'post',
+      path: '/',
+      summary,
+      request: { ...jsonBody(body), headers: FlowHeaders },
+      responses: {
+        200: jsonResponse(envelope, `The ${noun} finished within Prefer: wait`),
+        202: jsonResponse(envelope, `The ${noun} is running; Location points to it`),
+        ...rejectedResponse,
+        ...conflictResponse,
+        ...commonErrors,
+      },
+    }),
+    get: createRoute({
+      method: 'get',
+      path: '/{id}',
+      summary: `Read a ${noun} with its steps`,
+      request: { params: z.object({ id: Id }) },
+      responses: { 200: jsonResponse(envelope, `The ${noun}`), ...notFoundResponse, ...commonErrors },
+    }),
+  };
 }
