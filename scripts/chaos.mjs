@@ -1,10 +1,16 @@
 #!/usr/bin/env node
-// `npm run chaos [-- --quick] [--keep] [--flows N] [--concurrency N] [--workers N]`: a self-contained chaos run on
-// 127.0.0.1. Starts its own stack in a temporary directory (MariaDB, the Temporal dev server on a SQLite file, ≥ 2
-// workers, the API), seeds accounts and products, drives a mixed load of transfers and orders through the HTTP API
-// while it SIGKILLs workers and restarts MariaDB and Temporal, waits until every accepted flow is terminal, and audits
-// the result from the database and the API (see scripts/chaos/audit.mjs). Writes chaos-report.json (temp dir and
-// test/artifacts/), stops everything, prints one summary line last and exits non-zero on any violation.
+// `npm run chaos [-- --quick] [--keep] [--flows N] [--load-seconds N] [--concurrency N] [--workers N|flows=2,ledger=2,…]
+// [--plan fault[:target],…]`: a
+// self-contained chaos run on 127.0.0.1. Starts its own stack in a temporary directory (MariaDB servers A and B with
+// the standard database layout, the Temporal dev server on a SQLite file, worker processes split per unit — flows,
+// ledger, inventory, orders, loyalty — and the API), seeds accounts on both ledger shards and products, drives a mixed
+// load of transfers (mostly across shards) and orders (orders on A, inventory and loyalty on B, payer and merchant on
+// their shards) through the HTTP API while it SIGKILLs and SIGSTOPs workers, restarts one MariaDB server at a time
+// (A and B in turn) and both at once, stops every worker of one domain for 30 s, and restarts Temporal; waits until
+// every accepted flow is terminal, and audits the result per domain database and across shards, and from the API (see
+// scripts/chaos/audit.mjs). Writes chaos-report.json (temp dir and test/artifacts/), stops everything, prints a short
+// summary (flows per type, faults with timings, violations) with one summary line last, and exits non-zero on any
+// violation.
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -12,11 +18,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { audit, snapshotTotals } from './chaos/audit.mjs';
-import { PLANS, runFaults } from './chaos/faults.mjs';
+import { parsePlan, PLANS, runFaults } from './chaos/faults.mjs';
 import { Api } from './chaos/http.mjs';
 import { Load, seed } from './chaos/load.mjs';
 import { Recorder } from './chaos/recorder.mjs';
-import { ChaosStack } from './chaos/stack.mjs';
+import { ChaosStack, parseWorkerSpec } from './chaos/stack.mjs';
 import { ensureDeps } from './lib/deps.mjs';
 import { log } from './lib/log.mjs';
 import { cleanup, onCleanup, stopOnSignals } from './lib/procs.mjs';
@@ -30,27 +36,33 @@ const { values: args } = parseArgs({
     flows: { type: 'string' },
     concurrency: { type: 'string' },
     workers: { type: 'string' },
+    'load-seconds': { type: 'string' },
+    plan: { type: 'string' },
   },
 });
 const quick = args.quick;
 const settings = {
   mode: quick ? 'quick' : 'full',
-  targetFlows: Number(args.flows ?? (quick ? 300 : 2000)),
+  targetFlows: Number(args.flows ?? (quick ? 300 : 1000)),
+  // The load stops at the target or at this budget (whichever first), once every fault is over: the default run ends
+  // within about 10 minutes on a 2-core machine shared with other work, with fewer flows when the machine is slow.
+  loadBudgetMs: Number(args['load-seconds'] ?? (quick ? 200 : 330)) * 1000,
   concurrency: Number(args.concurrency ?? (quick ? 16 : 32)),
-  workers: Number(args.workers ?? 2),
-  plan: quick ? PLANS.quick : PLANS.full,
-  gapMs: quick ? 15_000 : 18_000,
+  workers: parseWorkerSpec(args.workers),
+  plan: args.plan ? parsePlan(args.plan) : quick ? PLANS.quick : PLANS.full,
+  gapMs: 10_000,
   firstAfterMs: 12_000,
   downMs: quick ? 3_000 : 5_000,
   pauseMs: 25_000,
+  outageMs: 30_000,
   tailMs: 10_000,
   quiescenceBudgetMs: 60_000,
-  quiescenceDeadlineMs: quick ? 4 * 60_000 : 6 * 60_000,
+  quiescenceDeadlineMs: 3 * 60_000,
   approvalThreshold: 50_000,
   approvalTimeoutMs: 20_000,
   stepScheduleToCloseMs: 10 * 60_000,
+  merchantSubAccounts: 16,
 };
-if (settings.workers < 2) throw new Error('--workers must be at least 2 (one is killed at a time)');
 
 stopOnSignals();
 const rec = new Recorder();
@@ -68,12 +80,13 @@ function progressLine(load) {
 
 async function main() {
   ensureDeps(root);
-  log.info(`chaos (${settings.mode}): ≥ ${settings.targetFlows} flows, faults ${settings.plan.join(', ')}; work dir ${work}`);
+  log.info(`chaos (${settings.mode}): up to ${settings.targetFlows} flows or ${settings.loadBudgetMs / 1000} s of load (then until the last fault is over), faults ${settings.plan.join(', ')}; work dir ${work}`);
   stack = new ChaosStack({
     root,
     work,
     rec,
     workers: settings.workers,
+    merchantSubAccounts: settings.merchantSubAccounts,
     apiEnv: {
       RATE_LIMIT_PER_SECOND: '100000',
       RATE_LIMIT_BURST: '100000',
@@ -85,8 +98,8 @@ async function main() {
   onCleanup(() => stack.stopAll());
   await stack.start(await loadSearchAttributes(root));
   const api = new Api(stack.base, rec);
-  const seedData = await seed(api, rec);
-  const initialTotals = await snapshotTotals(stack.databaseUrl);
+  const seedData = await seed(api, rec, { shardOf: stack.shardOf, shards: stack.ledgerShards, merchantOf: stack.merchantOf });
+  const initialTotals = await snapshotTotals(stack.databaseUrls().ledger);
   log.info(`chaos: initial totals ${JSON.stringify(initialTotals)}`);
 
   const load = new Load({ api, rec, seedData, concurrency: settings.concurrency, runId });
@@ -94,8 +107,10 @@ async function main() {
   rec.event('load-started', { concurrency: settings.concurrency });
   const ticker = setInterval(() => log.info(progressLine(load)), 10_000);
   const loadDone = load.run();
-  await runFaults({ plan: settings.plan, stack, rec, load, target: settings.targetFlows, gapMs: settings.gapMs, firstAfterMs: settings.firstAfterMs, downMs: settings.downMs, pauseMs: settings.pauseMs });
-  while (load.accepted < settings.targetFlows || Date.now() - rec.lastFaultEnd() < settings.tailMs) await sleep(250);
+  await runFaults({ plan: settings.plan, stack, rec, load, target: settings.targetFlows, budgetMs: settings.loadBudgetMs, gapMs: settings.gapMs, firstAfterMs: settings.firstAfterMs, downMs: settings.downMs, pauseMs: settings.pauseMs, outageMs: settings.outageMs });
+  const withinBudget = () => Date.now() - loadStarted < settings.loadBudgetMs;
+  while ((load.accepted < settings.targetFlows && withinBudget()) || Date.now() - rec.lastFaultEnd() < settings.tailMs) await sleep(250);
+  if (load.accepted < settings.targetFlows) rec.event('flow-target-missed', { accepted: load.accepted, target: settings.targetFlows, budgetSeconds: settings.loadBudgetMs / 1000 });
   load.stop();
   await loadDone;
   const loadEnded = Date.now();
@@ -115,7 +130,7 @@ async function main() {
     rec.violation('slow-quiescence', { ...quiescence, budgetSeconds: settings.quiescenceBudgetMs / 1000 });
   }
 
-  const summary = await audit({ databaseUrl: stack.databaseUrl, flows: load.flows, seed: seedData, initialTotals, rec, api, temporal: stack.temporal });
+  const summary = await audit({ urls: stack.databaseUrls(), shardOf: stack.shardOf, flows: load.flows, seed: seedData, initialTotals, rec, api, temporal: stack.temporal });
   const flows = [...load.flows.values()];
   const latencies = flows.filter((f) => f.terminalAt && !f.action).map((f) => f.terminalAt - f.acceptedAt).sort((a, b) => a - b);
   report = {
@@ -150,7 +165,14 @@ try {
   rec.violation('run-aborted', { error: String(err?.stack ?? err).slice(0, 800) });
   report = { ...report, ...rec.toJSON() };
 }
-const counts = { workerKills: rec.count('worker-kill'), dbRestarts: rec.count('db-restart'), temporalRestarts: rec.count('temporal-restart') };
+const counts = {
+  workerKills: rec.count('worker-kill'),
+  workerPauses: rec.count('worker-pause'),
+  serverRestarts: rec.count('db-server-restart'),
+  dbRestarts: rec.count('db-restart'),
+  domainOutages: rec.count('domain-outage'),
+  temporalRestarts: rec.count('temporal-restart'),
+};
 report.counts = { flows: flowsCount, ...counts, violations: rec.violations.length };
 report.violationsByKind = countBy(rec.violations, (x) => x.kind);
 const reportPath = join(work, 'chaos-report.json');
@@ -161,9 +183,39 @@ if (stack) await stack.stopAll().catch((err) => log.warn(`stopping the stack: ${
 await cleanup();
 if (!args.keep) {
   // Keep the logs and the report (small) for a look afterwards; drop the databases.
-  for (const d of ['mariadb', 'temporal.sqlite', 'temporal.sqlite-wal', 'temporal.sqlite-shm', 'workflow-bundle.js']) rmSync(join(work, d), { recursive: true, force: true });
+  for (const d of ['mariadb-a', 'mariadb-b', 'mariadb-a-tmp', 'mariadb-b-tmp', 'temporal.sqlite', 'temporal.sqlite-wal', 'temporal.sqlite-shm', 'workflow-bundle.js']) rmSync(join(work, d), { recursive: true, force: true });
 }
 log.info(`chaos: report ${reportPath} (copied to test/artifacts/chaos-report.json); logs in ${join(work, 'logs')}`);
+console.log(summaryText(report));
 if (rec.violations.length) log.error(`violations by kind: ${JSON.stringify(report.violationsByKind)}`);
-console.log(`chaos: ${flowsCount} flows, ${counts.workerKills} worker kills, ${counts.dbRestarts} db restarts, ${counts.temporalRestarts} temporal restarts, ${rec.violations.length} violations`);
+console.log(
+  `chaos: ${flowsCount} flows, ${counts.workerKills} worker kills, ${counts.workerPauses} worker pauses, ${counts.serverRestarts} single-server restarts, ` +
+    `${counts.dbRestarts} both-server restarts, ${counts.domainOutages} domain outages, ${counts.temporalRestarts} temporal restarts, ${rec.violations.length} violations`,
+);
 process.exit(rec.violations.length ? 1 : 0);
+
+/** The human summary printed before the last line: flows per type, every fault with its timings, the violations. */
+function summaryText(r) {
+  const out = [`chaos summary (${r.settings.mode}, ${r.seconds ?? '?'} s, run ${r.runId}):`];
+  if (r.flows) {
+    for (const type of ['transfer', 'order']) {
+      const statuses = Object.entries(r.flows.byStatus).filter(([k]) => k.startsWith(`${type}:`));
+      const started = statuses.reduce((n, [, c]) => n + c, 0);
+      const finished = statuses.filter(([k]) => !k.endsWith(':null') && !/:(RUNNING|PENDING|AWAITING_APPROVAL)$/.test(k)).reduce((n, [, c]) => n + c, 0);
+      out.push(`  ${type}s: ${started} started, ${finished} finished (${statuses.map(([k, c]) => `${k.slice(type.length + 1)} ${c}`).join(', ')})`);
+    }
+    const l = r.flows.terminalLatencyMs;
+    if (l) out.push(`  terminal latency ms: p50 ${l.p50}, p99 ${l.p99}, max ${l.max}; quiescent ${r.quiescence?.secondsAfterLastFault ?? '?'} s after the last fault`);
+  }
+  out.push(`  faults (${(r.faults ?? []).length}):`);
+  for (const f of r.faults ?? []) {
+    const what = [f.target && `target ${f.target}`, f.unit && `unit ${f.unit}`, f.killed && `killed ${f.killed}`, f.paused && `paused ${f.paused}`, f.stopped && `stopped ${f.stopped.join('+')}`]
+      .filter(Boolean)
+      .join(', ');
+    const done = f.finishedDuringFault ? `; finished meanwhile: transfers ${f.finishedDuringFault.transfer}, orders ${f.finishedDuringFault.order}` : '';
+    out.push(`    #${f.n} ${f.type}${what ? ` (${what})` : ''}: t=${f.startedAt}→${f.endedAt ?? '?'} s, ${f.seconds ?? '?'} s${done}${f.error ? `; ERROR ${f.error}` : ''}`);
+  }
+  const kinds = Object.entries(r.violationsByKind ?? {});
+  out.push(`  violations: ${(r.violations ?? []).length}${kinds.length ? ` (${kinds.map(([k, n]) => `${k} ${n}`).join(', ')})` : ''}`);
+  return out.join('\n');
+}

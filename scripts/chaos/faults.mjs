@@ -1,18 +1,32 @@
-// The fault schedule of a chaos run: SIGKILL a worker (and start a replacement), SIGSTOP a worker for a while (its
-// stale activity attempts land late), restart MariaDB on the same datadir, restart the Temporal dev server on the same
-// SQLite file. Faults run one at a time, at least `gapMs` apart, spread over the load: fault i waits until the accepted
-// flows reach its share of the target, so the last one lands near the end of the load and the system has to recover
-// with work in flight.
+// The fault schedule of a chaos run: SIGKILL a worker of any unit (and start a replacement for that unit), SIGSTOP a
+// worker for a while (its stale activity attempts land late), restart ONE MariaDB server while the other stays up
+// (alternating A and B), restart both servers at once, stop EVERY worker of one domain for a while (alternating
+// inventory, ledger, loyalty, orders, flows: the flows that need it pause, then resume), restart the Temporal dev
+// server on the same SQLite file. Faults run one at a time, at least `gapMs` apart, spread over the load: fault i waits
+// until the accepted flows reach its share of the target (or the load's time budget its share of time), so the last
+// one lands near the end of the load and the system has to recover with work in flight.
 /* global AbortSignal */
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export const PLANS = {
-  quick: ['worker-kill', 'db-restart', 'worker-pause', 'worker-kill', 'temporal-restart'],
+  quick: ['worker-kill', 'db-server-restart', 'domain-outage', 'worker-pause', 'db-server-restart', 'temporal-restart'],
   full: [
-    'worker-kill', 'db-restart', 'worker-pause', 'worker-kill', 'temporal-restart', 'worker-kill',
-    'worker-pause', 'worker-kill', 'db-restart', 'worker-kill', 'temporal-restart', 'worker-kill',
+    'worker-kill', 'db-server-restart', 'worker-pause', 'domain-outage', 'temporal-restart', 'worker-kill',
+    'db-server-restart', 'domain-outage', 'worker-kill', 'db-restart', 'worker-pause', 'temporal-restart',
   ],
 };
+
+/** Which server a db-server-restart hits, and which unit a domain-outage empties, in turn. */
+export const SERVER_ROTATION = ['a', 'b'];
+export const OUTAGE_ROTATION = ['inventory', 'ledger', 'loyalty', 'orders', 'flows'];
+export const FAULT_TYPES = ['worker-kill', 'worker-pause', 'db-server-restart', 'db-restart', 'domain-outage', 'temporal-restart'];
+
+/** `--plan a,b:target,…` → the plan, checked. */
+export function parsePlan(text) {
+  const plan = text.split(',').map((x) => x.trim()).filter(Boolean);
+  for (const p of plan) if (!FAULT_TYPES.includes(p.split(':')[0])) throw new Error(`--plan: unknown fault ${p} (faults: ${FAULT_TYPES.join(', ')})`);
+  return plan;
+}
 
 async function apiReady(base) {
   try {
@@ -22,18 +36,31 @@ async function apiReady(base) {
   }
 }
 
-export async function runFaults({ plan, stack, rec, load, target, gapMs, firstAfterMs, downMs, pauseMs, isAborted = () => false }) {
-  let lastEnd = Date.now() - gapMs + firstAfterMs;
+export async function runFaults({ plan, stack, rec, load, target, budgetMs, gapMs, firstAfterMs, downMs, pauseMs, outageMs, isAborted = () => false }) {
+  const loadStart = Date.now();
+  let lastEnd = loadStart - gapMs + firstAfterMs;
+  let servers = 0;
+  let outages = 0;
   for (let i = 0; i < plan.length && !isAborted(); i++) {
-    const minFlows = Math.floor((target * (i + 1)) / (plan.length + 0.5));
-    // Wait for the gap and this fault's share of the flows (but never forever: a stalled load is itself a finding).
-    while (!isAborted() && (Date.now() - lastEnd < gapMs || (load.accepted < minFlows && Date.now() - lastEnd < gapMs * 6))) await sleep(250);
-    const type = plan[i];
-    const fault = rec.faultStarted(type, { n: i + 1, acceptedFlows: load.accepted });
+    const share = (i + 1) / (plan.length + 0.5);
+    const minFlows = Math.floor(target * share);
+    const slotAt = loadStart + budgetMs * share;
+    // Wait for the gap and this fault's share of the flows, but not past its share of the load's time budget (a slow
+    // machine gets fewer flows, not a longer run).
+    while (!isAborted() && (Date.now() - lastEnd < gapMs || (load.accepted < minFlows && Date.now() < slotAt))) await sleep(250);
+    // `type` or `type:target` (a unit for worker-kill / worker-pause / domain-outage, a server for db-server-restart).
+    const [type, given] = plan[i].split(':');
+    const on =
+      given ??
+      (type === 'db-server-restart' ? SERVER_ROTATION[servers++ % SERVER_ROTATION.length] : type === 'domain-outage' ? OUTAGE_ROTATION[outages++ % OUTAGE_ROTATION.length] : undefined);
+    const before = load.terminalByType();
+    const fault = rec.faultStarted(type, { n: i + 1, ...(on ? { target: on } : {}), acceptedFlows: load.accepted });
     let detail = {};
     try {
-      if (type === 'worker-kill') detail = await stack.killWorker();
-      else if (type === 'worker-pause') detail = await stack.pauseWorker(pauseMs);
+      if (type === 'worker-kill') detail = await stack.killWorker(on);
+      else if (type === 'worker-pause') detail = await stack.pauseWorker(pauseMs, on);
+      else if (type === 'db-server-restart') detail = await stack.restartServer(on, downMs);
+      else if (type === 'domain-outage') detail = await stack.unitOutage(on, outageMs);
       else if (type === 'db-restart') detail = await stack.restartDb(downMs);
       else if (type === 'temporal-restart') detail = await stack.restartTemporal(downMs);
       else throw new Error(`unknown fault ${type}`);
@@ -46,6 +73,9 @@ export async function runFaults({ plan, stack, rec, load, target, gapMs, firstAf
       rec.violation('fault-recovery', { type, error: err.message });
       detail.error = err.message;
     }
+    // How much finished while the fault lasted (a domain outage pauses only the flows that need that domain).
+    const after = load.terminalByType();
+    detail.finishedDuringFault = Object.fromEntries(Object.keys(after).map((k) => [k, after[k] - (before[k] ?? 0)]));
     rec.faultEnded(fault, detail);
     lastEnd = Date.now();
   }

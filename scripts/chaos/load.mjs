@@ -1,6 +1,9 @@
 // Seed data and the mixed load of a chaos run, all through the HTTP API.
-// - Seed: hot USD accounts, two EUR accounts (currency mismatches and EUR transfers), products with limited stock.
-// - Load: transfers among hot accounts (and from the merchant account back to them), transfers that must be rejected
+// - Seed: hot USD accounts on every ledger shard (POST /v1/accounts draws the id, and with it the shard: accounts are
+//   opened until each shard holds enough), EUR accounts on every shard (currency mismatches and EUR transfers),
+//   products with limited stock (inventory, server B; the orders go to server A).
+// - Load: transfers among hot accounts, most of them across shards on purpose (and from the merchant account, on its
+//   own shard, back to them), transfers that must be rejected
 //   (insufficient funds → COMPENSATED; USD into a EUR account → 422), orders (small, out of stock, paid in the wrong
 //   currency → 422, over the approval threshold then approved / cancelled / left to time out, cancelled while
 //   trying), some sent twice at once or again later with the same Idempotency-Key (the same id must come back).
@@ -13,7 +16,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 export const TERMINAL = { transfer: ['COMPLETED', 'COMPENSATED', 'FAILED'], order: ['CONFIRMED', 'CANCELLED', 'FAILED'] };
 export const APPROVAL_THRESHOLD = 50_000;
 
-const HOT = 8;
+const HOT_PER_SHARD = 4;
+const EUR_PER_SHARD = 1;
 const HOT_BALANCE = 5_000_000;
 const EUR_BALANCE = 1_000_000;
 
@@ -21,16 +25,31 @@ const pick = (a) => a[Math.floor(Math.random() * a.length)];
 const int = (lo, hi) => lo + Math.floor(Math.random() * (hi - lo + 1));
 const chance = (p) => Math.random() < p;
 
-export async function seed(api, rec) {
+/**
+ * `shardOf(id)` is the ledger's shard rule (src/domains/ledger/contract.ts), `shards` the shard count, `merchant` the
+ * USD merchant account (opened by the ledger migration on its own shard), `merchantOf(orderId)` the merchant
+ * sub-account an order's sale lands on (opened on its shard by the first sale).
+ */
+export async function seed(api, rec, { shardOf, shards, merchantOf, merchant = 'merchant-USD' }) {
   const must = async (path, body) => {
     const r = await api.untilAnswered('POST', path, { body, route: `POST ${path}` });
     if (r.status !== 201) throw new Error(`seeding ${path} answered ${r.status}: ${JSON.stringify(r.body)}`);
     return r.body.data;
   };
-  const hot = [];
-  for (let i = 1; i <= HOT; i++) hot.push((await must('/v1/accounts', { owner: `chaos-hot-${i}`, currency: 'USD', initialBalance: HOT_BALANCE })).id);
-  const eur = [];
-  for (let i = 1; i <= 2; i++) eur.push((await must('/v1/accounts', { owner: `chaos-eur-${i}`, currency: 'EUR', initialBalance: EUR_BALANCE })).id);
+  /** Opens accounts until every shard holds `perShard` of them; every account opened is used (and counted). */
+  const accountsOnEveryShard = async (owner, currency, balance, perShard) => {
+    const ids = [];
+    const byShard = Array.from({ length: shards }, () => []);
+    for (let i = 1; byShard.some((l) => l.length < perShard); i++) {
+      if (i > 50 * perShard * shards) throw new Error(`seeding: no ${currency} account landed on some shard after ${i - 1} (shard rule?)`);
+      const { id } = await must('/v1/accounts', { owner: `${owner}-${i}`, currency, initialBalance: balance });
+      ids.push(id);
+      byShard[shardOf(id)].push(id);
+    }
+    return { ids, byShard };
+  };
+  const { ids: hot, byShard: hotByShard } = await accountsOnEveryShard('chaos-hot', 'USD', HOT_BALANCE, HOT_PER_SHARD);
+  const { ids: eur, byShard: eurByShard } = await accountsOnEveryShard('chaos-eur', 'EUR', EUR_BALANCE, EUR_PER_SHARD);
   const products = {
     cheap: [
       { sku: 'chaos-cheap-1', name: 'Pencil', price: 500, currency: 'USD', stock: 1_000_000 },
@@ -43,14 +62,20 @@ export async function seed(api, rec) {
   };
   const all = [...products.cheap, products.premium, products.rare];
   for (const p of all) await must('/v1/products', p);
-  rec.event('seeded', { hotAccounts: hot.length, eurAccounts: eur.length, products: all.length });
+  const perShard = (l) => l.map((x) => x.length).join('/');
+  rec.event('seeded', { hotAccounts: hot.length, hotPerShard: perShard(hotByShard), eurAccounts: eur.length, eurPerShard: perShard(eurByShard), merchantShard: shardOf(merchant), products: all.length });
   return {
     hot,
+    hotByShard,
     eur,
-    merchant: 'merchant-USD',
+    eurByShard,
+    merchant,
+    merchantOf,
+    shardOf,
+    shards,
     products,
     initialStock: Object.fromEntries(all.map((p) => [p.sku, p.stock])),
-    seededTotals: { USD: HOT * HOT_BALANCE, EUR: 2 * EUR_BALANCE },
+    seededTotals: { USD: hot.length * HOT_BALANCE, EUR: eur.length * EUR_BALANCE },
   };
 }
 
@@ -59,6 +84,7 @@ export class Load {
     Object.assign(this, { api, rec, seed: seedData, concurrency, runId, maxApprovals });
     this.flows = new Map(); // id → flow
     this.lifecycles = new Set();
+    this.merchants = new Set(); // merchant sub-accounts known to exist (a confirmed order's sale landed there)
     this.opSeq = 0;
     this.stats = { ops: 0, rejected422: 0, duplicatesSent: 0, duplicatesMatched: 0, lateDuplicatesSent: 0, lateDuplicatesMatched: 0, byKind: {} };
     this.stopping = false;
@@ -66,6 +92,13 @@ export class Load {
 
   get accepted() {
     return this.flows.size;
+  }
+
+  /** Terminal flows (as last observed), per type. */
+  terminalByType() {
+    const out = { transfer: 0, order: 0 };
+    for (const f of this.flows.values()) if (this.isTerminal(f)) out[f.type]++;
+    return out;
   }
 
   /** Runs until stop(); resolves once every started operation (not the approval lifecycles) finished. */
@@ -95,21 +128,29 @@ export class Load {
     const order = (kind, items, extra = {}) => ({ kind, type: 'order', path: '/v1/orders', body: { customerId: `chaos-cust-${int(1, 8)}`, paymentAccountId: pick(s.hot), items }, ...extra });
     // Now and then a line of the rare product (3 in stock): the last units are fought over, then it is sold out.
     const small = () => Array.from({ length: int(1, 3) }, () => (chance(0.04) ? { sku: s.products.rare.sku, quantity: 1 } : { sku: pick(s.products.cheap).sku, quantity: int(1, 3) }));
-    const twoHot = () => {
+    // Two different hot accounts; `cross`: on two different shards (so on two different database servers).
+    const twoHot = (cross = chance(0.5)) => {
       const from = pick(s.hot);
-      return [from, pick(s.hot.filter((x) => x !== from))];
+      const here = s.shardOf(from);
+      return [from, pick(s.hot.filter((x) => x !== from && (s.shardOf(x) !== here) === cross))];
     };
     let op;
-    if (r < 40) {
-      const [from, to] = twoHot();
-      op = transfer('transfer', { fromAccountId: from, toAccountId: to, amount: int(100, 150_000), currency: 'USD', memo: `chaos ${n}` });
+    if (r < 30) {
+      const [from, to] = twoHot(true);
+      op = transfer('transfer-cross', { fromAccountId: from, toAccountId: to, amount: int(100, 150_000), currency: 'USD', memo: `chaos ${n}` });
+    } else if (r < 40) {
+      const [from, to] = twoHot(false);
+      op = transfer('transfer-local', { fromAccountId: from, toAccountId: to, amount: int(100, 150_000), currency: 'USD', memo: `chaos ${n}` });
     } else if (r < 45) {
-      op = transfer('transfer-merchant', { fromAccountId: s.merchant, toAccountId: pick(s.hot), amount: int(1_000, 200_000), currency: 'USD' });
+      // From a merchant sub-account that holds sales (the base account holds none: InsufficientFunds, compensated).
+      const from = this.merchants.size ? pick([...this.merchants]) : s.merchant;
+      op = transfer('transfer-merchant', { fromAccountId: from, toAccountId: pick(s.hot), amount: int(1_000, 200_000), currency: 'USD' });
     } else if (r < 49) {
       const [from, to] = twoHot();
       op = transfer('transfer-huge', { fromAccountId: from, toAccountId: to, amount: 100_000_000_000, currency: 'USD' });
     } else if (r < 52) {
-      op = transfer('transfer-eur', { fromAccountId: s.eur[n % 2], toAccountId: s.eur[(n + 1) % 2], amount: int(100, 50_000), currency: 'EUR' });
+      const from = pick(s.eur);
+      op = transfer('transfer-eur', { fromAccountId: from, toAccountId: pick(s.eur.filter((x) => s.shardOf(x) !== s.shardOf(from))), amount: int(100, 50_000), currency: 'EUR' });
     } else if (r < 55) {
       op = transfer('transfer-mismatch', { fromAccountId: pick(s.hot), toAccountId: pick(s.eur), amount: int(100, 1_000), currency: 'USD' });
       op.expect422 = 'CurrencyMismatch';
@@ -207,6 +248,7 @@ export class Load {
     flow.status = view.status;
     flow.reasonCode = view.reasonCode ?? null;
     if (TERMINAL[flow.type].includes(view.status)) flow.terminalAt ??= Date.now();
+    if (flow.type === 'order' && view.status === 'CONFIRMED') this.merchants.add(this.seed.merchantOf(flow.id));
   }
 
   isTerminal(flow) {
@@ -221,11 +263,17 @@ export class Load {
     return r.status;
   }
 
+  /**
+   * Polls a flow (GET: a query to a running flow) until `until()` or `maxMs`, every second at first, then less often
+   * (up to every 3 s): on a loaded machine slow flows would otherwise add a query load of their own.
+   */
   async pollUntilTerminal(flow, maxMs, until = () => this.isTerminal(flow)) {
     const deadline = Date.now() + maxMs;
+    let wait = 1_000;
     while (!until() && Date.now() < deadline) {
       await this.refresh(flow);
-      if (!until()) await sleep(1_000);
+      if (!until()) await sleep(wait);
+      wait = Math.min(wait * 1.5, 3_000);
     }
   }
 
