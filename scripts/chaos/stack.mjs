@@ -64,7 +64,7 @@ export class ChaosStack {
     const [tPort, apiPort] = [await freePort(), await freePort()];
     this.temporalOpts = { port: tPort, uiPort: 0, headless: true, dbFile: join(this.work, 'temporal.sqlite'), namespace: 'default', searchAttributes, logDir: this.logDir };
     this.bundlePath = join(this.work, 'workflow-bundle.js');
-    const bundled = run(process.execPath, [join(this.root, 'scripts/chaos/bundle.mjs'), this.bundlePath], { cwd: this.root });
+    const bundled = run(process.execPath, [join(this.root, 'scripts/bundle-workflows.mjs'), this.bundlePath], { cwd: this.root });
     bundled.catch(() => undefined); // awaited below
     const ledgerContract = this.loadTs('src/domains/ledger/contract.ts');
     ledgerContract.catch(() => undefined);
