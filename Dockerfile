@@ -10,7 +10,7 @@
 # esbuild, @scarf/scarf), but only npm >= 11 reads that field, and the image's bundled npm may be older; --ignore-scripts
 # applies the same policy with any npm. None is needed: the native parts (@swc/core-*, @temporalio/core-bridge, esbuild)
 # ship prebuilt binaries in their packages.
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 ##### deps: every dependency, dev ones included (TypeScript, for the build) #####
 FROM ${NODE_IMAGE} AS deps

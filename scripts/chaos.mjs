@@ -27,8 +27,10 @@ import { ensureDeps } from './lib/deps.mjs';
 import { log } from './lib/log.mjs';
 import { cleanup, onCleanup, stopOnSignals } from './lib/procs.mjs';
 import { loadSearchAttributes } from './lib/project.mjs';
+import { ensureNodeRuntime } from './lib/node-runtime.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+await ensureNodeRuntime(); // Node 24 LTS, whatever started this script
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },

@@ -13,11 +13,13 @@ import { log } from './lib/log.mjs';
 import { cleanup, isStopping, portInUse, start, stopOnSignals, waitFor } from './lib/procs.mjs';
 import { loadSearchAttributes } from './lib/project.mjs';
 import { provision } from './lib/stack.mjs';
+import { ensureNodeRuntime } from './lib/node-runtime.mjs';
 
 // Migrates every database and loads the demo data (run with tsx from the project root).
 const MIGRATE_AND_SEED = ['src/migrate.ts', 'seed'];
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+await ensureNodeRuntime(); // Node 24 LTS, whatever started this script
 if (existsSync(join(root, '.env'))) process.loadEnvFile(join(root, '.env'));
 stopOnSignals();
 

@@ -22,6 +22,7 @@ import { cleanup, freePort, start, stop, stopOnSignals, waitFor } from './lib/pr
 import { loadSearchAttributes } from './lib/project.mjs';
 import { provision } from './lib/stack.mjs';
 import { cacheDir } from './lib/temporal-cli.mjs';
+import { ensureNodeRuntime } from './lib/node-runtime.mjs';
 
 const SCHEMATHESIS_VERSION = '4.32.5';
 const CHECKS = ['not_a_server_error', 'response_schema_conformance', 'status_code_conformance'];
@@ -30,6 +31,7 @@ const RUN_TIMEOUT_MS = 6 * 60_000; // a hard stop far above the expected ~1-2 mi
 const MIGRATE = ['src/migrate.ts', 'up'];
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+await ensureNodeRuntime(); // Node 24 LTS, whatever started this script
 const tsx = join(root, 'node_modules', '.bin', 'tsx');
 stopOnSignals();
 

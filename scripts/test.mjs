@@ -14,8 +14,10 @@ import { log } from './lib/log.mjs';
 import { cleanup, stopOnSignals } from './lib/procs.mjs';
 import { loadSearchAttributes } from './lib/project.mjs';
 import { provision } from './lib/stack.mjs';
+import { ensureNodeRuntime } from './lib/node-runtime.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+await ensureNodeRuntime(); // Node 24 LTS, whatever started this script
 stopOnSignals();
 
 /**

@@ -236,8 +236,8 @@ describe('Dockerfile', () => {
     expect(stages.at(-1)?.name).toBe('runtime');
   });
 
-  it('builds on Node 20 (bookworm-slim)', () => {
-    expect(text).toMatch(/node:20-bookworm-slim/);
+  it('builds on Node 24 LTS (bookworm-slim), the runtime the scripts use', () => {
+    expect(text).toMatch(/node:24-bookworm-slim/);
   });
 
   it('installs from the lockfile, compiles and prebuilds the workflow bundle', () => {
