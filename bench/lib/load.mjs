@@ -4,11 +4,23 @@
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-/** A keep-alive JSON client for the API. */
+/**
+ * A keep-alive JSON client for the API. A request sent on a reused idle socket that the server closed at the same
+ * moment (its keep-alive timeout) fails with ECONNRESET before any answer: it is sent again once on a fresh socket,
+ * as Node's documentation advises (every flow-starting POST of the bench carries an Idempotency-Key, so this is safe).
+ */
 export function httpClient(base, { maxSockets = 256, headers: common = {} } = {}) {
   const url = new URL(base);
   const agent = new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets });
-  function request(method, path, body, headers = {}) {
+  async function request(method, path, body, headers = {}) {
+    try {
+      return await send(method, path, body, headers);
+    } catch (err) {
+      if (!err.reusedSocket || err.code !== 'ECONNRESET') throw err;
+      return send(method, path, body, headers);
+    }
+  }
+  function send(method, path, body, headers) {
     return new Promise((resolve, reject) => {
       const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
       const req = http.request(
@@ -40,7 +52,7 @@ export function httpClient(base, { maxSockets = 256, headers: common = {} } = {}
           res.on('error', reject);
         },
       );
-      req.on('error', reject);
+      req.on('error', (err) => reject(Object.assign(err, { reusedSocket: req.reusedSocket })));
       if (payload) req.write(payload);
       req.end();
     });
