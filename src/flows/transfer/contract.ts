@@ -2,29 +2,19 @@
 // attribute. Routes import this module, never the workflow code.
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery } from '@temporalio/workflow';
+import type { TransferRecord } from '../../domains/ledger/contract';
 import type { FlowReason, StepProgress, StepTimeouts, Topology } from '../../platform/workflow/types';
 
 export type TransferStatus = 'RUNNING' | 'COMPLETED' | 'COMPENSATED' | 'FAILED';
 export const terminalTransferStatuses: readonly TransferStatus[] = ['COMPLETED', 'COMPENSATED', 'FAILED'];
 
-export interface TransferInput {
-  id: string;
-  fromAccountId: string;
-  toAccountId: string;
-  amount: number;
-  currency: string;
-  memo?: string | null;
+/** What the flow moves: the ledger's transfer record, plus how the flow's steps are timed and routed. */
+export interface TransferInput extends TransferRecord {
   timeouts: StepTimeouts;
   topology: Topology;
 }
 
-export interface TransferProgress {
-  id: string;
-  fromAccountId: string;
-  toAccountId: string;
-  amount: number;
-  currency: string;
-  memo?: string | null;
+export interface TransferProgress extends TransferRecord {
   status: TransferStatus;
   reason?: FlowReason;
   /** A compensation has been failing for longer than the configured time: an operator should look. */
