@@ -18,8 +18,6 @@ import { CancellationScope } from '@temporalio/workflow';
 import { Progress } from './progress';
 import { untilDone, type UntilDoneOptions } from './retry';
 
-export type StepKind = 'compensable' | 'pivot' | 'retriable';
-
 export interface SagaStep<T = unknown> {
   name: string;
   run: () => Promise<T>;
