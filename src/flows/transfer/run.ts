@@ -1,0 +1,118 @@
+// One transfer's saga, as a unit a workflow runs: the single-transfer workflow runs one, a batch workflow runs many
+// side by side, each with its own progress, compensation stack, pivot and outcome.
+//
+// debit the source (on its shard) → credit the destination (on its shard) → record the outcome. The two accounts
+// usually live on different ledger shards, on different database servers: each step is a local transaction on its
+// own shard, reached through that shard's task queue.
+// Step kinds: the debit is compensable (refunded); the credit is the pivot — once credited, the destination may spend
+// the money at once, so a credit is never reversed: it is retried until known (it happened, or it was rejected and the
+// debit is refunded → COMPENSATED with the reason); recording the outcome is retriable. A refund that keeps failing
+// marks the transfer FAILED for an operator while it keeps retrying.
+import { isCancellation, log, patched } from '@temporalio/workflow';
+import { ledgerQueue, shardOf, type LedgerActivities, type TransferRecord } from '../../domains/ledger/contract';
+import { money } from '../../platform/money';
+import { reasonOf } from '../../platform/workflow/outcome';
+import { Progress } from '../../platform/workflow/progress';
+import { stepProxies } from '../../platform/workflow/proxies';
+import { Saga } from '../../platform/workflow/saga';
+import type { FlowReason } from '../../platform/workflow/types';
+import type { TransferInput, TransferProgress, TransferStatus } from './contract';
+
+/** Where a transfer tells the world how it is doing (the run's search attributes and details, or a batch's). */
+export interface TransferReporter {
+  /** The status changed (FAILED: a compensation keeps failing; it clears when the compensation succeeds). */
+  status(status: TransferStatus | 'FAILED', details: string): void;
+  /** What the transfer is doing now, in a line. */
+  details(text: string): void;
+}
+
+export class TransferRun {
+  private readonly progress = new Progress();
+  private status: TransferStatus = 'RUNNING';
+  private reason: FlowReason | undefined;
+  private stuck = false;
+  readonly record: TransferRecord;
+
+  constructor(
+    private readonly input: TransferInput,
+    private readonly report: TransferReporter,
+  ) {
+    const { id, fromAccountId, toAccountId, amount, currency, memo } = input;
+    this.record = { id, fromAccountId, toAccountId, amount, currency, memo };
+  }
+
+  get id(): string {
+    return this.input.id;
+  }
+
+  get terminal(): boolean {
+    return this.status !== 'RUNNING';
+  }
+
+  view(): TransferProgress {
+    const { status, stuck, reason } = this;
+    return { ...this.record, status: stuck ? 'FAILED' : status, reason, stuck, steps: this.progress.snapshot() };
+  }
+
+  /**
+   * Runs the saga to its end. Resolves with the final view; a cancelled transfer is compensated and then the
+   * cancellation is rethrown (a single-transfer run ends cancelled; a batch catches it).
+   */
+  async run(): Promise<TransferProgress> {
+    const { input, report, record: transfer } = this;
+    const { topology, timeouts, fromAccountId, toAccountId } = input;
+    const onShardOf = (accountId: string) =>
+      stepProxies<LedgerActivities>(ledgerQueue(topology.queuePrefix, shardOf(accountId, topology.ledgerShards)), timeouts);
+    const source = onShardOf(fromAccountId);
+    const destination = onShardOf(toAccountId);
+    const onStuck = (now: boolean) => {
+      this.stuck = now;
+      report.status(now ? 'FAILED' : this.status, now ? 'A compensation keeps failing: operator attention needed' : 'Compensating');
+    };
+
+    const amount = money(input.amount, input.currency);
+    const saga = new Saga(this.progress, { stuckAfterMs: timeouts.compensationStuckAfterMs, onStuck });
+    const step = { debit: { branchId: 'debit', transfer }, credit: { branchId: 'credit', transfer } };
+    const record = (final: TransferStatus, why?: FlowReason) =>
+      saga.retriable('record-outcome', () =>
+        source.undo.finishTransfer.executeWithOptions({ summary: `Record ${final}${why ? ` (${why.code})` : ''}` }, [{ transfer, status: final, reason: why }]),
+      );
+
+    try {
+      report.details(`Debiting ${amount} from ${fromAccountId}`);
+      await saga.step(
+        'debit',
+        () => source.forward.debitSource.executeWithOptions({ summary: `Debit ${amount} from ${fromAccountId}` }, [step.debit]),
+        () => source.undo.refundDebit.executeWithOptions({ summary: `Refund ${amount} to ${fromAccountId}` }, [step.debit]),
+      );
+      report.details(`Crediting ${amount} to ${toAccountId}`);
+      const credit = (proxy: typeof destination.pivot) =>
+        proxy.creditDestination.executeWithOptions({ summary: `Credit ${amount} to ${toAccountId}` }, [step.credit]);
+      if (patched('credit-is-pivot')) {
+        await saga.pivot('credit', () => credit(destination.pivot));
+      } else {
+        // Runs recorded before the patch registered a reversal of the credit (never needed, and unsafe once spent).
+        await saga.step(
+          'credit',
+          () => credit(destination.forward),
+          () => destination.undo.reverseCredit.executeWithOptions({ summary: `Reverse credit of ${amount} on ${toAccountId}` }, [step.credit]),
+        );
+        saga.commit();
+      }
+    } catch (err) {
+      const reason = (this.reason = reasonOf(err));
+      log.info('transfer rejected; compensating', { transferId: transfer.id, reason: reason.code });
+      report.details(`Compensating: ${reason.message}`);
+      await saga.compensate();
+      await record('COMPENSATED', reason);
+      this.status = 'COMPENSATED';
+      report.status(this.status, `Compensated: ${reason.message}`);
+      if (isCancellation(err)) throw err;
+      return this.view();
+    }
+    await record('COMPLETED');
+    this.status = 'COMPLETED';
+    report.status(this.status, `Completed: ${amount} moved`);
+    return this.view();
+  }
+}
