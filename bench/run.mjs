@@ -6,9 +6,12 @@
 // over both ledger shards by their ids; then the scenarios one after another (see bench/NOTES.md):
 //   direct-db      the transfer's SQL, one local transaction per database (debit branch on the source's shard, credit
 //                  branch on the destination's, status on the source's), from Node via Sequelize, no coordinator
-//   saga           POST /v1/transfers with Prefer: wait=30, closed loop: each request ends when its flow is COMPLETED,
-//                  so completions per second are counted directly (200 COMPLETED answers only)
-//   sync           the same at a fixed arrival rate (open loop) of half saga's maximum, Prefer: wait=10
+//   saga           POST /v1/transfers with Prefer: wait=30 to an API in TRANSFER_MODE=single (a workflow per transfer),
+//                  closed loop: each request ends when its flow is COMPLETED (200 COMPLETED answers only)
+//   batched        the same to an API in TRANSFER_MODE=batched (the transfers that arrive while a batch starts share
+//                  one workflow run, each its own saga)
+//                  direct-db, saga and batched run at every --levels concurrency (default 16, 64, 256): name@level
+//   sync / sync-batched  one mode at a fixed arrival rate (open loop, --sync-rate, default 10/s), Prefer: wait=10
 //   direct-db-paced the direct-db transactions at the sync rate (open loop): the like-for-like latency baseline of sync
 //   checkout       POST /v1/orders with Prefer: wait=30, closed loop, 50 in flight: one line of a well-stocked product
 //                  under the approval threshold, payers alternating over the shards (orders CONFIRMED per second)
@@ -27,8 +30,8 @@
 //   --worker-node-args='--flag …'  --dyncfg K=V (repeatable, Temporal dev server dynamic config) --no-bench-dyncfg
 //   (the project's dynamic config only)  --runtime tsx|js (js: sources transpiled once and run by plain node, like the
 //   Docker image)  --cpu-prof (CPU profiles of the worker and the API, kept in bench/results/profiles/) --mem-probe (V8
-//   heap statistics and worker-thread heap snapshots of the worker) --no-workflow-tracing / --preload m1,m2 (bundle
-//   experiments)  --keep-logs (service logs kept in bench/results/logs/) --start-samples N --inflight N
+//   heap statistics and worker-thread heap snapshots of the worker) --workflow-tracing (OpenTelemetry on: the traced bundle,
+//   OTLP export to a local sink, to price tracing) --preload m1,m2 (bundle experiments) --levels 16,64,256 --sync-rate N  --keep-logs (service logs kept in bench/results/logs/) --start-samples N --inflight N
 //   --inflight-settle S
 import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -48,6 +51,7 @@ import { DYNAMIC_CONFIG } from '../scripts/lib/temporal-server.mjs';
 import { closedLoop, httpClient, openLoop } from './lib/load.mjs';
 import { benchAccounts, pairPicker } from './lib/pairs.mjs';
 import { groupSnapshot, meter } from './lib/proc.mjs';
+import { chart } from './lib/chart.mjs';
 import { round, summarize } from './lib/stats.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -72,7 +76,9 @@ const { values: opt } = parseArgs({
     'cpu-prof': { type: 'boolean', default: false },
     'mem-probe': { type: 'boolean', default: false },
     preload: { type: 'string' },
-    'no-workflow-tracing': { type: 'boolean', default: false },
+    'workflow-tracing': { type: 'boolean', default: false },
+    levels: { type: 'string' },
+    'sync-rate': { type: 'string', default: '10' },
     'keep-logs': { type: 'boolean', default: false },
     runtime: { type: 'string', default: 'tsx' },
     'worker-node-args': { type: 'string', default: '' },
@@ -88,6 +94,8 @@ const S = {
   // the fixed-rate scenarios (sync, direct-db-paced) need fewer seconds than the saturation ones for stable p50/p95
   pacedMs: 1000 * Number(opt.duration ?? (quick ? 8 : 30)),
   concurrency: Number(opt.concurrency ?? 64),
+  levels: (opt.levels ?? (quick ? '16,64' : '16,64,256')).split(',').map(Number),
+  syncRate: Number(opt['sync-rate']),
   checkoutConcurrency: Number(opt['checkout-concurrency']),
   checkoutWarmupMs: 1000 * Number(opt['checkout-warmup'] ?? 15),
   accounts: Number(opt.accounts),
@@ -97,7 +105,7 @@ const S = {
   inflight: Number(opt.inflight),
 };
 if (!(S.cross >= 0 && S.cross <= 1)) throw new Error('--cross is a fraction between 0 and 1');
-const ALL = ['direct-db', 'saga', 'sync', 'direct-db-paced', 'checkout', 'start', 'inflight'];
+const ALL = ['direct-db', 'saga', 'batched', 'sync', 'sync-batched', 'direct-db-paced', 'checkout', 'start', 'inflight'];
 // The names of 0.1 (its local-activities scenarios saga-local / sync-local are gone with FLOW_LOCAL_ACTIVITIES).
 const ALIASES = { 'saga-remote': 'saga', 'sync-remote': 'sync' };
 const wanted = new Set(opt.scenarios ? opt.scenarios.split(',').map((s) => ALIASES[s.trim()] ?? s.trim()) : ALL);
@@ -105,6 +113,10 @@ for (const w of wanted) if (!ALL.includes(w)) throw new Error(`unknown scenario 
 const kv = (list) => Object.fromEntries(list.map((s) => [s.slice(0, s.indexOf('=')), s.slice(s.indexOf('=') + 1)]));
 
 const PREFIX = 'bench-';
+// 0.2's per-transfer saga before the performance work: `npm run bench -- --quick` on Node 24 at 64 in flight.
+const SAGA_0_2_TPS = 8.1;
+// The synchronous scenario the latency target reads: the default mode (TRANSFER_MODE=batched).
+const DEFAULT_SYNC = 'sync-batched';
 const INITIAL = 100_000_000_000; // minor units per account: no transfer or order is ever short of funds
 const POOR = 10; // the opening balance of path-poor
 const API_KEY = 'bench-key-0123456789';
@@ -185,6 +197,15 @@ async function main() {
   const tsx = join(root, 'node_modules', '.bin', 'tsx');
   // Every child gets every database's URL (stack.databaseEnv); DATABASE_URL is never the one they use.
   const baseEnv = { ...stack.databaseEnv, TEMPORAL_ADDRESS: stack.temporal.address, NODE_ENV: 'production', LOG_LEVEL: 'warn', OTEL_TRACES_EXPORTER: 'none' };
+  if (opt['workflow-tracing']) {
+    // Tracing on, exported over OTLP/HTTP to a sink here that accepts and drops every batch.
+    const { createServer } = await import('node:http');
+    const sink = createServer((req, res) => req.resume().on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}')));
+    const sinkPort = await freePort();
+    await new Promise((r) => sink.listen(sinkPort, '127.0.0.1', r));
+    onCleanup(() => sink.close());
+    Object.assign(baseEnv, { OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `http://127.0.0.1:${sinkPort}/v1/traces` });
+  }
   const migrated = spawnSync(tsx, ['src/migrate.ts', 'up'], { cwd: root, env: { ...process.env, ...baseEnv }, encoding: 'utf8' });
   if (migrated.status !== 0) throw new Error(`migrations failed: ${migrated.stderr}`);
 
@@ -211,8 +232,8 @@ async function main() {
   pair = pairPicker(accounts, S.cross);
   log.info(`bench: ${S.accounts} accounts over ${SHARDS} ledger shards (${accounts.byShard.map((l) => l.length).join(' / ')}), ${Math.round(S.cross * 100)} % of transfers cross shards; task queues ${flowsQueue}, ${units.map((u) => `${prefix}-${u}`).join(', ')}`);
 
-  // The workflow bundle, prebuilt once from the flows registry with the tracing interceptors (as a production worker
-  // gets it: scripts/bundle-workflows.mjs).
+  // The workflow bundle, prebuilt once from the flows registry (as scripts/bundle-workflows.mjs builds it): without the
+  // tracing interceptors, as a worker with no trace exporter runs; --workflow-tracing: the traced one.
   const { bundleWorkflowCode } = await import('@temporalio/worker');
   const { workflowModules } = await loadTs('src/flows/index.ts');
   const { writeWorkflowEntry } = await loadTs('src/platform/temporal/bundle.ts');
@@ -220,8 +241,7 @@ async function main() {
   const noop = () => undefined;
   const { code } = await bundleWorkflowCode({
     workflowsPath: writeWorkflowEntry(workflowModules),
-    // --no-workflow-tracing (diagnostic): a bundle without the OpenTelemetry workflow interceptors, to price them.
-    workflowInterceptorModules: opt['no-workflow-tracing'] ? [] : telemetry.workflowInterceptorModules,
+    workflowInterceptorModules: opt['workflow-tracing'] ? telemetry.workflowInterceptorModules : [],
     ...(opt.preload ? { preloadModules: opt.preload.split(',') } : {}),
     logger: { trace: noop, debug: noop, info: noop, warn: noop, error: console.error, log: noop },
   });
@@ -317,16 +337,27 @@ async function main() {
     ...kv(opt['api-env']),
   };
   const http = httpClient(base, { headers: { authorization: `Bearer ${API_KEY}` } });
-  const api = start('api', process.execPath, [...prof, ...entry('api/server')], { cwd: root, env: apiEnv, logFile: join(stack.logDir, 'api.log') });
+  // Two API processes: `api` with a workflow per transfer (TRANSFER_MODE=single), `api_batched` with batched mode.
+  // Checkout, start and inflight go to `api`; the idle one costs next to nothing.
+  const api = start('api', process.execPath, [...prof, ...entry('api/server')], { cwd: root, env: { TRANSFER_MODE: 'single', ...apiEnv }, logFile: join(stack.logDir, 'api.log') });
+  const batchedPort = await freePort();
+  const apiBatched = start('api-batched', process.execPath, [...prof, ...entry('api/server')], {
+    cwd: root,
+    env: { TRANSFER_MODE: 'batched', ...apiEnv, API_PORT: String(batchedPort) },
+    logFile: join(stack.logDir, 'api-batched.log'),
+  });
+  const httpBatched = httpClient(`http://127.0.0.1:${batchedPort}`, { headers: { authorization: `Bearer ${API_KEY}` } });
   await waitFor('API /readyz', async () => (await fetch(`${base}/readyz`)).ok, { entry: api, timeoutMs: 90_000 });
-  // Warm the API's pools, its routes and the Temporal connection.
-  await Promise.all(Array.from({ length: 20 }, () => http.post('/v1/transfers', transferBody(), { prefer: 'wait=10', 'idempotency-key': randomUUID() })));
+  await waitFor('batched API /readyz', async () => (await fetch(`http://127.0.0.1:${batchedPort}/readyz`)).ok, { entry: apiBatched, timeoutMs: 90_000 });
+  // Warm the APIs' pools, their routes and the Temporal connection.
+  for (const h of [http, httpBatched]) await Promise.all(Array.from({ length: 20 }, () => h.post('/v1/transfers', transferBody(), { prefer: 'wait=10', 'idempotency-key': randomUUID() })));
   log.info(`bench: stack ready in ${((Date.now() - t0) / 1000).toFixed(1)} s (logs ${stack.logDir})`);
 
   // Process groups metered per scenario: each MariaDB server separately (mariadb_a, mariadb_b; `mariadb` = their sum).
   const mariadbs = stack.servers.filter((s) => s.entry);
   const groups = () => ({
     api: api.child.pid,
+    api_batched: apiBatched.child.pid,
     worker: worker.child.pid,
     ...Object.fromEntries(mariadbs.map((s) => [`mariadb_${s.name}`, s.entry.child.pid])),
     temporal: stack.temporal.entry.child.pid,
@@ -359,10 +390,16 @@ async function main() {
     const dbs = Object.entries(groupsUsage).filter(([k]) => k.startsWith('mariadb_'));
     if (dbs.length) procs.mariadb = { cpu_s: round(dbs.reduce((a, [, v]) => a + v.cpu_s, 0)), rss_mb: round(dbs.reduce((a, [, v]) => a + v.rss_mb, 0), 1), summed: dbs.map(([k]) => k) };
     const machineCpu = cpuMachine && Object.fromEntries(Object.entries(cpuMachine).map(([k, v]) => [k, round(v)]));
-    const cpu = appCpu ?? (usage.api?.cpu_s ?? 0) + (usage.worker?.cpu_s ?? 0);
-    const rss = appRss ?? (usage.api?.rss_mb ?? 0) + (usage.worker?.rss_mb ?? 0);
+    const cpu = appCpu ?? (usage.api?.cpu_s ?? 0) + (usage.api_batched?.cpu_s ?? 0) + (usage.worker?.cpu_s ?? 0);
+    const rss = appRss ?? Math.max(usage.api?.rss_mb ?? 0, usage.api_batched?.rss_mb ?? 0) + (usage.worker?.rss_mb ?? 0);
+    // CPU milliseconds per completed operation, per process (what one transfer costs each of them).
+    const ops = extra.ops ?? 0;
+    if (ops > 0) for (const v of Object.values(procs)) v.cpu_ms_per_op = round((v.cpu_s * 1000) / ops, 1);
     const s = {
       name,
+      mode: extra.mode,
+      level: extra.concurrency,
+      cpu_ms_per_op: ops > 0 ? round(((Object.entries(procs).filter(([k]) => k !== 'mariadb').reduce((a, [, v]) => a + v.cpu_s, 0)) * 1000) / ops, 1) : undefined,
       tps: round(tps, 1),
       p50_ms: lat.p50_ms,
       p95_ms: lat.p95_ms,
@@ -419,7 +456,7 @@ async function main() {
       usage,
       appCpu: usage.direct.cpu_s,
       appRss: usage.direct.rss_mb,
-      extra: { concurrency: args.concurrency, ...(args.rate ? { rate: args.rate, late: res.late } : {}), ...meta },
+      extra: { mode: 'direct', ops: res.ok, concurrency: args.concurrency, ...(args.rate ? { rate: args.rate, late: res.late } : {}), ...meta },
     });
   }
 
@@ -428,8 +465,8 @@ async function main() {
     const k = `${r.status} ${r.body?.data?.status ?? r.body?.code ?? ''}`.trim();
     outcomes[k] = (outcomes[k] ?? 0) + 1;
   };
-  const completedOp = (prefer) => async () => {
-    const r = await http.post('/v1/transfers', transferBody(), { prefer, 'idempotency-key': randomUUID() });
+  const completedOp = (prefer, to = http) => async () => {
+    const r = await to.post('/v1/transfers', transferBody(), { prefer, 'idempotency-key': randomUUID() });
     count(r);
     if (r.status === 200 && r.body?.data?.status === 'COMPLETED') {
       expected.httpCompleted++;
@@ -439,11 +476,11 @@ async function main() {
     return false;
   };
 
-  async function saga(name) {
+  async function saga(name, { concurrency = S.concurrency, to = http, mode = 'saga' } = {}) {
     outcomes = {};
     const { r, usage } = await measured(async (hooks) => {
       const cancel = windowHooks(hooks, S.warmupMs, S.durationMs);
-      const res = await closedLoop({ concurrency: S.concurrency, warmupMs: S.warmupMs, durationMs: S.durationMs, op: completedOp('wait=30') });
+      const res = await closedLoop({ concurrency, warmupMs: S.warmupMs, durationMs: S.durationMs, op: completedOp('wait=30', to) });
       cancel();
       return res;
     });
@@ -452,15 +489,15 @@ async function main() {
       tps: r.ok / r.windowS,
       lat: summarize(r.latencies),
       usage,
-      extra: { concurrency: S.concurrency, errors: r.errors, outcomes, measure: 'flows COMPLETED per second (POST with Prefer: wait=30 answered 200 COMPLETED), closed loop' },
+      extra: { mode, ops: r.ok, concurrency, errors: r.errors, outcomes, measure: `transfers COMPLETED per second (POST with Prefer: wait=30 answered 200 COMPLETED, TRANSFER_MODE=${mode === 'batched' ? 'batched' : 'single'}), closed loop` },
     });
   }
 
-  async function sync(name, rate) {
+  async function sync(name, rate, { to = http, mode = 'saga' } = {}) {
     outcomes = {};
     const { r, usage } = await measured(async (hooks) => {
       const cancel = windowHooks(hooks, S.warmupMs, S.pacedMs);
-      const res = await openLoop({ rate, warmupMs: S.warmupMs, durationMs: S.pacedMs, op: completedOp('wait=10') });
+      const res = await openLoop({ rate, warmupMs: S.warmupMs, durationMs: S.pacedMs, op: completedOp('wait=10', to) });
       cancel();
       return res;
     });
@@ -469,7 +506,7 @@ async function main() {
       tps: r.ok / r.windowS,
       lat: summarize(r.latencies),
       usage,
-      extra: { rate, errors: r.errors, outcomes, late: r.late, dropped: r.dropped, measure: 'open loop; latency from the scheduled send time to 200 COMPLETED' },
+      extra: { mode: `sync-${mode}`, ops: r.ok, rate, errors: r.errors, outcomes, late: r.late, dropped: r.dropped, measure: 'open loop; latency from the scheduled send time to 200 COMPLETED' },
     });
   }
 
@@ -520,15 +557,15 @@ async function main() {
   }
 
   // ---- scenarios -------------------------------------------------------------------------------------------------
-  const tpsOf = (n) => scenarios.find((s) => s.name === n)?.tps;
   const directArgs = { concurrency: S.concurrency, warmupMs: S.warmupMs, durationMs: S.durationMs, accounts: S.accounts, prefix: PREFIX, cross: S.cross };
-  if (wanted.has('direct-db')) await directDb('direct-db', directArgs);
-  if (wanted.has('saga')) await saga('saga');
-  if (wanted.has('sync')) await sync('sync', Math.max(1, Math.round((tpsOf('saga') ?? 50) / 2)));
-  if (wanted.has('direct-db-paced')) {
-    const rate = scenarios.find((s) => s.name === 'sync')?.rate ?? Math.max(1, Math.round((tpsOf('saga') ?? 100) / 2));
-    await directDb('direct-db-paced', { ...directArgs, rate, concurrency: 0, durationMs: S.pacedMs });
+  for (const level of S.levels) {
+    if (wanted.has('direct-db')) await directDb(`direct-db@${level}`, { ...directArgs, concurrency: level });
+    if (wanted.has('saga')) await saga(`saga@${level}`, { concurrency: level });
+    if (wanted.has('batched')) await saga(`batched@${level}`, { concurrency: level, to: httpBatched, mode: 'batched' });
   }
+  if (wanted.has('sync')) await sync('sync', S.syncRate);
+  if (wanted.has('sync-batched')) await sync('sync-batched', S.syncRate, { to: httpBatched, mode: 'batched' });
+  if (wanted.has('direct-db-paced')) await directDb('direct-db-paced', { ...directArgs, rate: S.syncRate, concurrency: 0, durationMs: S.pacedMs });
   if (wanted.has('checkout')) await checkout('checkout');
 
   if (wanted.has('start')) {
@@ -672,23 +709,27 @@ async function main() {
   for (const c of [...ledgerSql, ordersSql, inventorySql]) await c.end();
   await connection.close();
   http.close();
+  httpBatched.close();
 
   // ---- results ---------------------------------------------------------------------------------------------------
   const get = (n) => scenarios.find((s) => s.name === n);
   const ratio = (a, b) => (a != null && b ? round(a / b, 3) : null);
-  const direct = get('direct-db');
+  const at = (mode, level) => get(`${mode}@${level}`);
   const ratios = {
-    transfer_vs_direct: ratio(get('saga')?.tps, direct?.tps),
-    sync_p50_vs_direct_p50: ratio(get('sync')?.p50_ms, direct?.p50_ms),
+    batched_vs_direct_at_64: ratio(at('batched', 64)?.tps, at('direct-db', 64)?.tps),
+    saga_vs_0_2_at_64: ratio(at('saga', 64)?.tps, SAGA_0_2_TPS),
+    batched_vs_saga_at_64: ratio(at('batched', 64)?.tps, at('saga', 64)?.tps),
+    saga_vs_direct_at_64: ratio(at('saga', 64)?.tps, at('direct-db', 64)?.tps),
     post_vs_client_start: ratio(get('start-post')?.p50_ms, get('start-bare')?.p50_ms),
-    // Stricter companion: against direct-db at the same fixed rate.
-    sync_p50_vs_direct_paced_p50: ratio(get('sync')?.p50_ms, get('direct-db-paced')?.p50_ms),
+    sync_p50_vs_direct_paced_p50: ratio(get(DEFAULT_SYNC)?.p50_ms, get('direct-db-paced')?.p50_ms),
   };
+  const value = (v) => v ?? null;
   const targets = {
-    transfer_vs_direct: { target: '>= 0.5', met: ratios.transfer_vs_direct != null ? ratios.transfer_vs_direct >= 0.5 : null },
-    sync_p50_vs_direct_p50: { target: '<= 5', met: ratios.sync_p50_vs_direct_p50 != null ? ratios.sync_p50_vs_direct_p50 <= 5 : null },
-    post_vs_client_start: { target: '<= 1.2', met: ratios.post_vs_client_start != null ? ratios.post_vs_client_start <= 1.2 : null },
-    worker_rss_200_inflight_mb: { target: '<= 300', met: workerInflight ? workerInflight.worker_rss_mb <= 300 : null },
+    batched_vs_direct_at_64: { target: '>= 0.45', value: ratios.batched_vs_direct_at_64, met: ratios.batched_vs_direct_at_64 != null ? ratios.batched_vs_direct_at_64 >= 0.45 : null },
+    saga_vs_0_2_at_64: { target: `>= 2 (0.2: ${SAGA_0_2_TPS} tps)`, value: ratios.saga_vs_0_2_at_64, met: ratios.saga_vs_0_2_at_64 != null ? ratios.saga_vs_0_2_at_64 >= 2 : null },
+    sync_p50_ms_at_fixed_rate: { target: `<= 30 (${S.syncRate}/s, ${DEFAULT_SYNC})`, value: value(get(DEFAULT_SYNC)?.p50_ms), met: get(DEFAULT_SYNC) ? get(DEFAULT_SYNC).p50_ms <= 30 : null },
+    post_vs_client_start: { target: '<= 1.2', value: ratios.post_vs_client_start, met: ratios.post_vs_client_start != null ? ratios.post_vs_client_start <= 1.2 : null },
+    worker_rss_200_inflight_mb: { target: '<= 300', value: value(workerInflight?.worker_rss_mb), met: workerInflight ? workerInflight.worker_rss_mb <= 300 : null },
   };
   const co = get('checkout');
   const result = {
@@ -699,7 +740,7 @@ async function main() {
     settings: {
       quick,
       runtime: opt.runtime,
-      workflow_tracing: !opt['no-workflow-tracing'],
+      workflow_tracing: opt['workflow-tracing'],
       worker_node_args: opt['worker-node-args'] || undefined,
       ...S,
       ledger_shards: SHARDS,
@@ -724,6 +765,8 @@ async function main() {
   const stamp = startedAt.replace(/[:.]/g, '-');
   writeFileSync(join(outDir, 'runs', `${stamp}${opt.label ? `-${opt.label.replace(/[^\w.-]+/g, '_')}` : ''}${quick ? '-quick' : ''}.json`), `${JSON.stringify(result, null, 2)}\n`);
   writeFileSync(join(outDir, 'latest.md'), markdown(result));
+  const svg = chart(result);
+  if (svg) writeFileSync(join(outDir, 'latest.svg'), svg);
   process.stdout.write(markdown(result));
 
   if (opt['cpu-prof']) {
@@ -781,7 +824,7 @@ async function settle({ client, ledgerSql, ordersSql }, timeoutMs) {
       }
       const [[pending]] = await ordersSql.query(`SELECT COUNT(*) AS n FROM orders WHERE status = 'PENDING'`);
       if (Number(pending.n) !== 0) return false;
-      return (await client.workflow.count(`WorkflowType = 'transferMoney' AND ExecutionStatus = 'Running'`)).count === 0;
+      return (await client.workflow.count(`WorkflowType IN ('transferMoney', 'transferBatch') AND ExecutionStatus = 'Running'`)).count === 0;
     },
     { timeoutMs, intervalMs: 500 },
   );
@@ -988,12 +1031,29 @@ function markdown(r) {
       '',
     );
   }
-  lines.push('| ratio | value | target | met |', '|---|---:|---|---|');
-  for (const [k, t] of Object.entries(r.targets)) {
-    const v = k === 'worker_rss_200_inflight_mb' ? r.worker_rss_200_inflight_mb : r.ratios[k];
-    lines.push(`| ${k} | ${v ?? 'n/a'} | ${t.target} | ${t.met == null ? 'n/a' : t.met ? 'yes' : '**no**'} |`);
+  const levelled = r.scenarios.filter((s) => s.name.includes('@'));
+  if (levelled.length) {
+    const modes = [...new Set(levelled.map((s) => s.name.split('@')[0]))];
+    const levels = [...new Set(levelled.map((s) => s.level))].sort((a, b) => a - b);
+    lines.push('Transfers against concurrency (tps · p50 / p99 ms · CPU ms per transfer, all processes but MariaDB):', '', `| mode | ${levels.map((l) => `${l} in flight`).join(' | ')} |`, `|---|${levels.map(() => '---:').join('|')}|`);
+    for (const m of modes) {
+      const cells = levels.map((l) => {
+        const s = r.scenarios.find((x) => x.name === `${m}@${l}`);
+        return s ? `${s.tps} · ${s.p50_ms} / ${s.p99_ms} · ${s.cpu_ms_per_op ?? '?'}` : '';
+      });
+      lines.push(`| ${m} | ${cells.join(' | ')} |`);
+    }
+    lines.push('', '![throughput and latency against concurrency](latest.svg)', '');
   }
+  lines.push('| target | value | target | met |', '|---|---:|---|---|');
+  for (const [k, t] of Object.entries(r.targets)) lines.push(`| ${k} | ${t.value ?? 'n/a'} | ${t.target} | ${t.met == null ? 'n/a' : t.met ? 'yes' : '**no**'} |`);
   for (const [k, v] of Object.entries(r.ratios)) if (!(k in r.targets)) lines.push(`| ${k} | ${v ?? 'n/a'} | | |`);
+  const perOp = r.scenarios.filter((s) => s.cpu_ms_per_op != null && !s.name.startsWith('direct'));
+  if (perOp.length) {
+    const procs = ['api', 'api_batched', 'worker', 'temporal', 'mariadb_a', 'mariadb_b', 'bench'];
+    lines.push('', 'CPU ms per completed transfer, by process:', '', `| scenario | ${procs.join(' | ')} |`, `|---|${procs.map(() => '---:').join('|')}|`);
+    for (const s of perOp) lines.push(`| ${s.name} | ${procs.map((p) => s.procs?.[p]?.cpu_ms_per_op ?? '').join(' | ')} |`);
+  }
   const a = r.audit;
   const paths = a.paths ?? [];
   lines.push(

@@ -19,7 +19,8 @@ const load = (file) => tsImport(pathToFileURL(resolve(root, file)).href, import.
 const { workflowModules } = await load('src/flows/index.ts');
 const { writeWorkflowEntry } = await load('src/platform/temporal/bundle.ts');
 const workflowsPath = writeWorkflowEntry(workflowModules);
-// The OpenTelemetry workflow interceptors must be in every bundle (see src/platform/telemetry/worker.ts), prebuilt ones included.
+// Two bundles: <output> without and <output stem>.traced.js with the OpenTelemetry workflow interceptors; a worker with
+// a trace exporter loads the traced one (src/platform/temporal/bundle.ts prebuiltBundle), one without pays nothing.
 const workflowInterceptorModules = [createRequire(import.meta.url).resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')];
 
 const out = process.argv[2];
@@ -33,12 +34,15 @@ const noop = () => undefined;
 const logger = { trace: noop, debug: noop, info: noop, warn: console.warn, error: console.error, log: noop };
 
 try {
-  const { code } = await bundleWorkflowCode({ workflowsPath, workflowInterceptorModules, logger });
-  mkdirSync(dirname(outPath), { recursive: true });
-  const tmp = `${outPath}.${process.pid}.tmp`;
-  writeFileSync(tmp, code);
-  renameSync(tmp, outPath); // never leave a half-written bundle behind
-  console.log(`workflow bundle: ${outPath} (${(Buffer.byteLength(code) / 1024).toFixed(0)} KiB) from ${workflowModules.length} flow(s)`);
+  const tracedPath = outPath.replace(/(\.js)?$/, '.traced.js');
+  for (const [path, interceptors] of [[outPath, []], [tracedPath, workflowInterceptorModules]]) {
+    const { code } = await bundleWorkflowCode({ workflowsPath, workflowInterceptorModules: interceptors, logger });
+    mkdirSync(dirname(path), { recursive: true });
+    const tmp = `${path}.${process.pid}.tmp`;
+    writeFileSync(tmp, code);
+    renameSync(tmp, path); // never leave a half-written bundle behind
+    console.log(`workflow bundle: ${path} (${(Buffer.byteLength(code) / 1024).toFixed(0)} KiB) from ${workflowModules.length} flow(s)`);
+  }
 } catch (err) {
   console.error(`workflow bundle failed: ${err?.stack ?? err}`);
   process.exit(1);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run chaos [-- --quick] [--keep] [--flows N] [--load-seconds N] [--concurrency N] [--workers N|flows=2,ledger=2,…]
-// [--plan fault[:target],…]`: a
+// [--plan fault[:target],…] [--transfer-mode batched|single]`: a
 // self-contained chaos run on 127.0.0.1. Starts its own stack in a temporary directory (MariaDB servers A and B with
 // the standard database layout, the Temporal dev server on a SQLite file, worker processes split per unit — flows,
 // ledger, inventory, orders, loyalty — and the API), seeds accounts on both ledger shards and products, drives a mixed
@@ -40,11 +40,14 @@ const { values: args } = parseArgs({
     workers: { type: 'string' },
     'load-seconds': { type: 'string' },
     plan: { type: 'string' },
+    'transfer-mode': { type: 'string' },
   },
 });
 const quick = args.quick;
 const settings = {
   mode: quick ? 'quick' : 'full',
+  // Transfers in batched mode (the default) unless --transfer-mode single.
+  transferMode: args['transfer-mode'] ?? 'batched',
   targetFlows: Number(args.flows ?? (quick ? 300 : 1000)),
   // The load stops at the target or at this budget (whichever first), once every fault is over: the default run ends
   // within about 10 minutes on a 2-core machine shared with other work, with fewer flows when the machine is slow.
@@ -95,6 +98,7 @@ async function main() {
       STEP_SCHEDULE_TO_CLOSE_MS: String(settings.stepScheduleToCloseMs),
       APPROVAL_THRESHOLD: String(settings.approvalThreshold),
       APPROVAL_TIMEOUT_MS: String(settings.approvalTimeoutMs),
+      TRANSFER_MODE: settings.transferMode,
     },
   });
   onCleanup(() => stack.stopAll());
@@ -198,7 +202,7 @@ process.exit(rec.violations.length ? 1 : 0);
 
 /** The human summary printed before the last line: flows per type, every fault with its timings, the violations. */
 function summaryText(r) {
-  const out = [`chaos summary (${r.settings.mode}, ${r.seconds ?? '?'} s, run ${r.runId}):`];
+  const out = [`chaos summary (${r.settings.mode}, transfers ${r.settings.transferMode ?? 'batched'}, ${r.seconds ?? '?'} s, run ${r.runId}):`];
   if (r.flows) {
     for (const type of ['transfer', 'order']) {
       const statuses = Object.entries(r.flows.byStatus).filter(([k]) => k.startsWith(`${type}:`));

@@ -82,6 +82,14 @@ const schema = z.object({
   MERCHANT_ACCOUNT_ID: z.string().default('merchant'),
   /** Sales in a currency spread over this many merchant sub-accounts (1 = a single, hot, row). */
   MERCHANT_SUB_ACCOUNTS: int(16, 1, 256),
+  /** Batched mode: `batched` groups the transfers an API process receives within a moment into one workflow run. */
+  TRANSFER_MODE: z.enum(['batched', 'single']).default('batched'),
+  /** Most transfers in one batch. */
+  TRANSFER_BATCH_MAX_SIZE: int(64, 1, 500),
+  /** How long a batch may wait for company after its first transfer (0: never waits; it fills while others start). */
+  TRANSFER_BATCH_LINGER_MS: int(0, 0, 1000),
+  /** Batch starts one API process has in flight at once (requests meanwhile gather in the next batch). */
+  TRANSFER_BATCH_MAX_STARTING: int(1, 1, 64),
 });
 
 export type Env = z.input<typeof schema>;
@@ -142,6 +150,10 @@ function toConfig(e: z.output<typeof schema>) {
       pointsPerMinorUnits: e.POINTS_PER_MINOR_UNITS,
       merchantAccountId: e.MERCHANT_ACCOUNT_ID,
       merchantSubAccounts: e.MERCHANT_SUB_ACCOUNTS,
+      transfers: {
+        mode: e.TRANSFER_MODE,
+        batch: { maxSize: e.TRANSFER_BATCH_MAX_SIZE, lingerMs: e.TRANSFER_BATCH_LINGER_MS, maxInFlight: e.TRANSFER_BATCH_MAX_STARTING },
+      },
     },
   } as const;
 }

@@ -7,13 +7,13 @@ import { existsSync } from 'node:fs';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { loadConfig, type Config } from './config';
 import { domainNamed, domainStores } from './domains';
-import { workflowModules } from './flows';
+import { runOfFlow, workflowModules } from './flows';
 import { FLOWS_UNIT } from './platform/http/flow-temporal';
 import { logger, type Logger } from './platform/logger';
 import { startRetentionJob, temporalRunningFlows } from './platform/retention';
 import { openStores, taskQueueOf, type OpenStore, type StoreRef } from './platform/stores';
-import { writeWorkflowEntry } from './platform/temporal/bundle';
 import { connectClient, connectionOptions } from './platform/temporal/connection';
+import { prebuiltBundle, writeWorkflowEntry } from './platform/temporal/bundle';
 import { setupTracing, type Tracing } from './platform/telemetry/tracing';
 import { installRuntimeMetrics, tracingPlugin } from './platform/telemetry/worker';
 
@@ -47,7 +47,7 @@ export interface WorkerSetOptions {
   connection: NativeConnection;
   stores: OpenStore[];
   flows: boolean;
-  tracing: Pick<Tracing, 'resource' | 'spanProcessor'>;
+  tracing: Pick<Tracing, 'resource' | 'spanProcessor' | 'enabled'>;
   /** A prebuilt bundle (WORKFLOW_BUNDLE_PATH, tests); otherwise the flows registry is bundled at start. */
   workflowBundlePath?: string;
   /** Activities served on the flows queue beside the workflows (test probes only). */
@@ -63,7 +63,8 @@ export async function createWorkers(o: WorkerSetOptions): Promise<Worker[]> {
     connection: o.connection,
     namespace: config.temporal.namespace,
     shutdownGraceTime: config.worker.shutdownGraceMs,
-    plugins: [tracingPlugin(o.tracing)],
+    // No exporter, no interceptors: the plugin also adds the workflow interceptor modules to a bundle built here.
+    plugins: o.tracing.enabled ? [tracingPlugin(o.tracing)] : [],
   };
   const workers: Promise<Worker>[] = [];
   if (o.flows) {
@@ -117,11 +118,11 @@ async function main() {
     stores: stores.list,
     flows: selection.flows,
     tracing,
-    workflowBundlePath: process.env.WORKFLOW_BUNDLE_PATH,
+    workflowBundlePath: process.env.WORKFLOW_BUNDLE_PATH && prebuiltBundle(process.env.WORKFLOW_BUNDLE_PATH, tracing.enabled),
   });
   // Retention asks Temporal which flows still run before it deletes their barrier rows (a client connection of its own).
   const client = stores.list.length ? await connectClient(config.temporal) : undefined;
-  const running = client ? temporalRunningFlows(client) : async () => new Set<string>();
+  const running = client ? temporalRunningFlows(client, runOfFlow) : async () => new Set<string>();
   const retention = stores.list.map((s) => startRetentionJob(s, config.retention, running, log));
   log.info(
     {

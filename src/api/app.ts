@@ -27,7 +27,7 @@ export function createApp(deps: AppDeps) {
   const { config, log, metrics } = deps;
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
-  app.use(tracingMiddleware(trace.getTracer('sagaflow-api')));
+  if (deps.tracing !== false) app.use(tracingMiddleware(trace.getTracer('sagaflow-api')));
   app.use(requestId({ limitLength: 128, generator: () => activeTraceId() ?? randomUUID() }));
   app.use(accessLog(log, metrics));
   app.use(secureHeaders({ contentSecurityPolicy: { defaultSrc: ["'self'"], imgSrc: ["'self'", 'data:'] } }));

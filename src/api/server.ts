@@ -21,9 +21,9 @@ async function main() {
   const tracing = setupTracing(config.tracing, 'sagaflow-api');
   // The API reads every domain's store (read routes, pre-checks) and writes only its own (idempotency keys).
   const stores = openStores(allStores(config), config.db.pool);
-  const temporal = await connectClient(config.temporal);
+  const temporal = await connectClient(config.temporal, { traced: tracing.enabled });
   const drain = new AbortController();
-  const app = createApp({ config, stores, temporal, log, metrics: createMetrics(), draining: drain.signal });
+  const app = createApp({ config, stores, temporal, log, metrics: createMetrics(), draining: drain.signal, tracing: tracing.enabled });
   const retention = every(config.retention.intervalMs, () => purgeExpiredIdempotencyKeys(stores.db('api')), log, 'api');
 
   const server: ServerType = serve({ fetch: app.fetch, hostname: config.api.host, port: config.api.port }, (info) =>

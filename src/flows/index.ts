@@ -11,5 +11,8 @@ export const flows: readonly FlowDefinition[] = [transfer, checkout, tip];
 /** Every search attribute a flow sets, for registering on the namespace. */
 export const searchAttributes: SearchAttributeTypes = Object.assign({}, commonSearchAttributes, ...flows.map((f) => f.searchAttributes));
 
+/** The workflow that runs a flow: a batch run holding it, or the flow's own workflow. */
+export const runOfFlow = (flowId: string): string => flows.map((f) => f.runOf?.(flowId)).find(Boolean) ?? flowId;
+
 /** The modules the workflow bundle is built from. */
 export const workflowModules: readonly string[] = flows.map((f) => f.workflowsPath);

@@ -15,7 +15,7 @@
 //
 // Growth: at most two rows per branch operation. Rows are only needed while their flow can still run, so the retention
 // job (retention.ts) deletes rows older than BARRIER_RETENTION_DAYS, far beyond any flow's lifetime.
-import { Transaction, type Sequelize } from 'sequelize';
+import type { Sequelize, Transaction } from 'sequelize';
 import { deleteInBatches, exec, select } from './db/sql';
 
 export type ForwardOp = 'action' | 'try' | 'confirm';
@@ -40,7 +40,7 @@ export async function withBarrier<T>(
   op: BarrierOp,
   write: (t: Transaction) => Promise<T>,
 ): Promise<BarrierResult<T>> {
-  return retryLockConflicts(() => db.transaction({ isolationLevel: Transaction.ISOLATION_LEVELS.READ_COMMITTED }, async (t) => {
+  return retryLockConflicts(() => db.transaction(async (t) => { // READ COMMITTED: every connection's level (db/sequelize.ts)
     // Own row first, then the origin row. The other order deadlocks a racing try and cancel: once the cancel holds the
     // try row, the try's INSERT IGNORE queues a lock on the gap in front of that row, and the cancel's own row sorts
     // into that gap ('cancel' < 'try').

@@ -10,4 +10,9 @@ export interface FlowDefinition {
   workflowsPath: string;
   searchAttributes: SearchAttributeTypes;
   routes(deps: AppDeps): Mount[];
+  /**
+   * The workflow that runs flow `flowId` when it is not the flow's own (a batch run holding it), for retention to ask
+   * Temporal whether the flow still runs; undefined when the flow is its own workflow.
+   */
+  runOf?(flowId: string): string | undefined;
 }

@@ -19,7 +19,8 @@ import type { OpenStore } from './stores';
 export type RunningFlows = (flowIds: string[]) => Promise<Set<string>>;
 
 /** Asks Temporal, flow by flow (a few at a time): running, or not known to be closed, counts as running. */
-export function temporalRunningFlows(client: Client, concurrency = 8): RunningFlows {
+/** `runOf` maps a flow id to the workflow that runs it (a batch run holds many flows; default: the flow's own). */
+export function temporalRunningFlows(client: Client, runOf: (flowId: string) => string = (id) => id, concurrency = 8): RunningFlows {
   return async (flowIds) => {
     const running = new Set<string>();
     const queue = [...flowIds];
@@ -27,7 +28,7 @@ export function temporalRunningFlows(client: Client, concurrency = 8): RunningFl
       Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
         for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
           try {
-            const d = await client.workflow.getHandle(id).describe();
+            const d = await client.workflow.getHandle(runOf(id)).describe();
             if (d.status.name === 'RUNNING') running.add(id);
           } catch (err) {
             if (!(err instanceof WorkflowNotFoundError)) running.add(id); // unsure: keep its rows

@@ -25,6 +25,24 @@ describe('withBarrier', () => {
   /** The barrier-guarded write of a probe: one effect row. */
   const run = (ref: BranchRef, op: BarrierOp) => withBarrier(db, ref, op, (t: Transaction) => insertEffect(db, ref, op, t));
 
+  it('when a barrier transaction runs, then its connection is at READ COMMITTED and no statement sets the level per transaction', async () => {
+    const statements: string[] = [];
+    const traced = createSequelize(loadConfig().db.urls.orders, { ...loadConfig().db.pool, max: 1 });
+    (traced as unknown as { options: { logging: unknown } }).options.logging = (sql: string) => statements.push(sql);
+    try {
+      const ref = newBranch();
+      const level = await withBarrier(traced, ref, 'action', async (t) => {
+        const [rows] = await traced.query('SELECT @@SESSION.tx_isolation AS level', { transaction: t });
+        return (rows as Array<{ level: string }>)[0].level;
+      });
+      expect(level).toEqual({ outcome: 'applied', value: 'READ-COMMITTED' });
+      expect(statements.filter((s) => /ISOLATION LEVEL/i.test(s))).toEqual([]);
+      expect(statements.some((s) => /START TRANSACTION/i.test(s))).toBe(true);
+    } finally {
+      await traced.close();
+    }
+  });
+
   it.each<BarrierOp>(['action', 'compensate', 'try', 'confirm', 'cancel'])(
     'when %s runs twice for one branch, then its effect happens once and the second call is a duplicate',
     async (op) => {

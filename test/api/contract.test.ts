@@ -1,6 +1,7 @@
 // The public contract (shared/API.md) through the real app over the real Temporal server and every domain's MariaDB
 // database: every route, every error code of the envelope, auth on and off, the rate limit, readiness per store, and
 // the OpenAPI document.
+import { transferRunWorkflowId } from '../../src/flows/transfer/contract';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection, Client } from '@temporalio/client';
@@ -300,7 +301,7 @@ describe('HTTP contract: production mode', () => {
     const key = uid('prod-');
     const started = await api.call('POST', '/v1/transfers', body, { ...auth, 'idempotency-key': key });
     expect(started.status).toBe(202);
-    await api.env.client.workflow.getHandle(`transfer-${started.json.data.id}`).terminate('test over: no worker serves this prefix');
+    await api.env.client.workflow.getHandle(transferRunWorkflowId(started.json.data.id)).terminate('test over: no worker serves this prefix');
     expect(await account(api, from)).toEqual({ balance: 1_000, frozen: 0 });
   });
 });

@@ -201,7 +201,7 @@ describe('docker-compose.yml', () => {
   it('registers exactly the search attributes of the flows registry, with their types, with the temporal CLI', () => {
     const admin = services['temporal-admin-tools'];
     const defined = Object.entries(searchAttributes).map(([name, type]) => `${name}=${type}`).sort();
-    expect(defined).toEqual(expect.arrayContaining(['CustomerId=Keyword', 'FlowStatus=Keyword', 'OrderId=Keyword', 'TransferId=Keyword']));
+    expect(defined).toEqual(expect.arrayContaining(['CustomerId=Keyword', 'FlowStatus=Keyword', 'OrderId=Keyword', 'TransferId=KeywordList']));
     expect(env(admin).SEARCH_ATTRIBUTES.split(/\s+/).sort()).toEqual(defined);
     const script = argv(admin.command).join(' ');
     expect(script).toContain('temporal operator search-attribute create');

@@ -1,5 +1,6 @@
 // What operators see: a run found by its business id in the Temporal CLI, and opened in the embedded Web UI (Debian's
 // Chromium driven by playwright-core) showing its summary. The screenshot is kept in test/artifacts/.
+import { transferRunWorkflowId } from '../../src/flows/transfer/contract';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -38,12 +39,12 @@ describe.skipIf(!existsSync(chromiumPath) || !process.env.TEMPORAL_UI_URL)('oper
       ['workflow', 'list', '--query', `TransferId="${transfer.id}"`, '--address', api.config.temporal.address, '--output', 'json'],
       { encoding: 'utf8' },
     );
-    expect(JSON.parse(out)).toMatchObject([{ execution: { workflowId: `transfer-${transfer.id}` }, status: 'WORKFLOW_EXECUTION_STATUS_COMPLETED' }]);
+    expect(JSON.parse(out)).toMatchObject([{ execution: { workflowId: transferRunWorkflowId(transfer.id) }, status: 'WORKFLOW_EXECUTION_STATUS_COMPLETED' }]);
   });
 
   it('when the run is opened in the Web UI, then its summary is shown', async () => {
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    await page.goto(`${process.env.TEMPORAL_UI_URL}/namespaces/default/workflows/transfer-${transfer.id}`);
+    await page.goto(`${process.env.TEMPORAL_UI_URL}/namespaces/default/workflows/${transferRunWorkflowId(transfer.id)}`);
     await page.getByText(transfer.summary).first().waitFor({ timeout: 30_000 });
     mkdirSync(artifacts, { recursive: true });
     await page.screenshot({ path: join(artifacts, 'web-ui-transfer.png'), fullPage: true });

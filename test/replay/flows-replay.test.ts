@@ -18,6 +18,8 @@ const paths = [
   'transfer-completed',
   'transfer-insufficient-funds',
   'transfer-refunded',
+  'transfer-batch',
+  'transfer-batch-cancelled',
   'order-confirmed',
   'order-out-of-stock',
   'order-insufficient-funds',

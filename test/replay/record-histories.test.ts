@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shardOf } from '../../src/domains/ledger/contract';
 import { newTransferId } from '../../src/domains/ledger/reads';
 import { approveOrderUpdate, cancelOrderUpdate, orderProgressQuery, orderWorkflowId, type OrderInput, type OrderProgress } from '../../src/flows/checkout/contract';
-import { transferWorkflowId } from '../../src/flows/transfer/contract';
+import { addTransfersSignal, awaitTransferUpdate, batchedTransferId, cancelTransferSignal, transferBatchWorkflowId, transferWorkflowId, type BatchedTransfer } from '../../src/flows/transfer/contract';
+import { randomUUID } from 'node:crypto';
 import type { Topology } from '../../src/platform/workflow/types';
 import { createAccount, createFlowsEnv, createProduct, fastTimeouts, uid, withWorker, type FlowsEnv } from '../helpers/env';
 
@@ -57,6 +58,58 @@ describe.runIf(process.env.RECORD_HISTORIES === '1')('record histories', () => {
         await save(name, handle);
       }
     });
+  });
+
+  it('transfer batch', async () => {
+    // One batch: a completed, an insufficient-funds and a refunded transfer from the start, one added by signal, one
+    // cancelled while its credit waits for a shard nobody serves yet, and a Prefer: wait update.
+    const rich = await createAccount(ctx, 10_000, 'USD', { shard: 0 });
+    const poor = await createAccount(ctx, 10, 'USD', { shard: 0 });
+    const usd = await createAccount(ctx, 0, 'USD', { shard: 1 });
+    const eur = await createAccount(ctx, 0, 'EUR', { shard: 1 });
+    const batchId = randomUUID();
+    const shards = ctx.stores.of('ledger').length;
+    let n = 0;
+    const transfer = (fromAccountId: string, toAccountId: string): BatchedTransfer => {
+      while (shardOf(batchedTransferId(batchId, n), shards) !== shardOf(fromAccountId, shards)) n++;
+      return { id: batchedTransferId(batchId, n++), fromAccountId, toAccountId, amount: 100, currency: 'USD', memo: null };
+    };
+    const [completed, insufficient, refunded, added] = [transfer(rich, usd), transfer(poor, usd), transfer(rich, eur), transfer(rich, usd)];
+    await withWorker(ctx, async (taskQueue, { topology }) => {
+      const handle = await ctx.env.client.workflow.start('transferBatch', {
+        taskQueue,
+        workflowId: transferBatchWorkflowId(batchId),
+        args: [{ batchId, timeouts: fastTimeouts, topology, transfers: [completed, insufficient, refunded] }],
+      });
+      await handle.signal(addTransfersSignal, [added, completed]);
+      expect((await handle.executeUpdate(awaitTransferUpdate, { args: [added.id] })).status).toBe('COMPLETED');
+      const result = await handle.result();
+      expect(result.transfers.map((t: { id: string; status: string }) => [t.id, t.status])).toEqual([
+        [completed.id, 'COMPLETED'],
+        [insufficient.id, 'COMPENSATED'],
+        [refunded.id, 'COMPENSATED'],
+        [added.id, 'COMPLETED'],
+      ]);
+      await save('transfer-batch', handle);
+    });
+    // The cancel path: the credit's shard (1) has no worker, so the transfer waits before its pivot when cancelled.
+    const cancelled = transfer(rich, usd);
+    const cancelledBatch = randomUUID();
+    await withWorker(
+      ctx,
+      async (taskQueue, { topology }) => {
+        const handle = await ctx.env.client.workflow.start('transferBatch', {
+          taskQueue,
+          workflowId: transferBatchWorkflowId(cancelledBatch),
+          args: [{ batchId: cancelledBatch, timeouts: fastTimeouts, topology, transfers: [cancelled] }],
+        });
+        await sleep(1_500); // debited, the credit scheduled on the unserved shard
+        await handle.signal(cancelTransferSignal, cancelled.id);
+        expect((await handle.result()).transfers.map((t: { status: string }) => t.status)).toEqual(['COMPENSATED']);
+        await save('transfer-batch-cancelled', handle);
+      },
+      { units: (stores) => ['flows', ...stores.of('ledger').filter((s) => s.unit !== 'ledger-1').map((s) => s.unit)] },
+    );
   });
 
   describe('order paths', () => {

@@ -29,8 +29,8 @@ function refuseHanging(outcome: BarrierOutcome, step: string): StepOutcome {
 
 export function createLedgerActivities({ db }: { db: Sequelize }) {
   return {
-    async debitSource({ branchId, transfer: x }: TransferStep): Promise<StepOutcome> {
-      const ref = branch(branchId);
+    async debitSource({ branchId, flowId, transfer: x }: TransferStep): Promise<StepOutcome> {
+      const ref = branch(branchId, flowId);
       if (x.fromAccountId === x.toAccountId) reject(LedgerErrors.SameAccount, 'source and destination are the same account');
       const r = await withBarrier(db, ref, 'action', async (t) => {
         // The barrier runs this once per flow; a second row for the id is a real error and must surface.
@@ -46,24 +46,24 @@ export function createLedgerActivities({ db }: { db: Sequelize }) {
       return refuseHanging(r.outcome, 'debit');
     },
 
-    async refundDebit({ branchId, transfer: x }: TransferStep): Promise<StepOutcome> {
-      const ref = branch(branchId);
+    async refundDebit({ branchId, flowId, transfer: x }: TransferStep): Promise<StepOutcome> {
+      const ref = branch(branchId, flowId);
       const r = await withBarrier(db, ref, 'compensate', (t) =>
         credit(db, t, { accountId: x.fromAccountId, amount: x.amount, currency: x.currency, flowId: ref.flowId, step: 'refund-debit', kind: 'refund' }),
       );
       return { outcome: r.outcome };
     },
 
-    async creditDestination({ branchId, transfer: x }: TransferStep): Promise<StepOutcome> {
-      const ref = branch(branchId);
+    async creditDestination({ branchId, flowId, transfer: x }: TransferStep): Promise<StepOutcome> {
+      const ref = branch(branchId, flowId);
       const r = await withBarrier(db, ref, 'action', (t) =>
         credit(db, t, { accountId: x.toAccountId, amount: x.amount, currency: x.currency, flowId: ref.flowId, step: 'credit', kind: 'credit' }),
       );
       return refuseHanging(r.outcome, 'credit');
     },
 
-    async reverseCredit({ branchId, transfer: x }: TransferStep): Promise<StepOutcome> {
-      const ref = branch(branchId);
+    async reverseCredit({ branchId, flowId, transfer: x }: TransferStep): Promise<StepOutcome> {
+      const ref = branch(branchId, flowId);
       const r = await withBarrier(db, ref, 'compensate', (t) =>
         debit(db, t, { accountId: x.toAccountId, amount: x.amount, currency: x.currency, flowId: ref.flowId, step: 'reverse-credit', kind: 'reversal' }),
       );

@@ -1,7 +1,7 @@
 // The transfer flow's sandbox-safe face: its input, its observable state, its query, its workflow id and search
 // attribute. Routes import this module, never the workflow code.
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { defineQuery } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { TransferRecord } from '../../domains/ledger/contract';
 import type { FlowReason, StepProgress, StepTimeouts, Topology } from '../../platform/workflow/types';
 
@@ -27,4 +27,44 @@ export const transferProgressQuery = defineQuery<TransferProgress>('progress');
 /** Workflow ids carry the transfer id; the same id can never run twice (an Idempotency-Key maps to the same id). */
 export const transferWorkflowId = (id: string) => `transfer-${id}`;
 
-export const TransferIdKey = defineSearchAttributeKey('TransferId', SearchAttributeType.KEYWORD);
+/** Every transfer a run holds (one for transferMoney, all of a batch's): `TransferId = 'x'` finds the run of x. */
+export const TransferIdKey = defineSearchAttributeKey('TransferId', SearchAttributeType.KEYWORD_LIST);
+
+// Batched mode: one transferBatch run holds the transfers one API process received within a moment, each its own
+// saga (run.ts). A batched transfer's id is `<batch id>.<n>`, so its run is found from its id alone.
+
+/** One transfer of a batch: its record (the batch input carries the shared timeouts and topology once). */
+export type BatchedTransfer = Omit<TransferInput, 'timeouts' | 'topology'>;
+
+export interface TransferBatchInput {
+  batchId: string;
+  timeouts: StepTimeouts;
+  topology: Topology;
+  transfers: BatchedTransfer[];
+}
+
+export interface TransferBatchResult {
+  transfers: TransferProgress[];
+}
+
+export const transferBatchWorkflowId = (batchId: string) => `transfers-${batchId}`;
+export const batchedTransferId = (batchId: string, n: number) => `${batchId}.${n}`;
+/** The batch a transfer id belongs to, or undefined for a transfer that runs as its own workflow. */
+export function batchOfTransfer(id: string): string | undefined {
+  const m = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.\d{1,6}$/.exec(id);
+  return m?.[1];
+}
+/** The workflow that runs transfer `id`, batched or not. */
+export const transferRunWorkflowId = (id: string) => {
+  const batch = batchOfTransfer(id);
+  return batch ? transferBatchWorkflowId(batch) : transferWorkflowId(id);
+};
+
+/** One transfer's progress in a batch (undefined when the batch does not hold it). */
+export const batchedTransferQuery = defineQuery<TransferProgress | undefined, [string]>('transfer');
+/** Returns when the transfer is terminal, with its final progress (Prefer: wait). Refused for an id not in the batch. */
+export const awaitTransferUpdate = defineUpdate<TransferProgress, [string]>('awaitTransfer');
+/** Adds transfers to a running batch (a retried request whose batch lost it); ids already held are ignored. */
+export const addTransfersSignal = defineSignal<[BatchedTransfer[]]>('addTransfers');
+/** Cancels one transfer of a batch: undone if it has not passed its pivot, else it completes. The others go on. */
+export const cancelTransferSignal = defineSignal<[string]>('cancelTransfer');

@@ -1,22 +1,34 @@
-// /v1/transfers — start a transfer saga and read it back. The transfer's row lives on its source account's ledger
-// shard (its id is drawn to hash there), so GET reads exactly one shard.
-import { OpenAPIHono, z } from '@hono/zod-openapi';
+// /v1/transfers — start a transfer saga, read it back, cancel it. The transfer's row lives on its source account's
+// ledger shard (its id is drawn to hash there), so GET reads exactly one shard.
+//
+// Two modes (TRANSFER_MODE): `single` starts a transferMoney workflow per transfer; `batched` (default) hands each
+// transfer to this process's group commit (batcher.ts), which starts one transferBatch run for the transfers that
+// arrived while the previous batch was starting. A batched transfer's id names its batch, so GET, Prefer: wait and
+// cancel reach its run from the id alone, in any API process.
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { LedgerErrors } from '../../domains/ledger/contract';
 import { findAccount, findTransfer, newTransferId } from '../../domains/ledger/reads';
 import type { AppDeps, AppEnv, Mount } from '../../platform/http/deps';
-import { notFound, ok, rejected } from '../../platform/http/envelope';
+import { conflict, notFound, ok, rejected } from '../../platform/http/envelope';
 import { postFlow } from '../../platform/http/flow-post';
-import { askProgress, startFlow, stepTimeouts, topologyOf } from '../../platform/http/flow-temporal';
-import { Amount, Currency, envelopeOf, flowRoutes, Id, Step, Text, Timestamp } from '../../platform/http/schemas';
+import { askProgress, startFlow, startWithUpdate, stepTimeouts, topologyOf } from '../../platform/http/flow-temporal';
+import { Amount, commonErrors, conflictResponse, Currency, envelopeOf, flowRoutes, Id, jsonResponse, notFoundResponse, Step, Text, Timestamp } from '../../platform/http/schemas';
 import { validationHook } from '../../platform/http/validation';
 import { iso, mergeStatus, stepsView } from '../../platform/http/views';
-import { money } from '../../platform/money';
 import { CustomerIdKey, FlowStatusKey } from '../../platform/workflow/search-attributes';
+import { awaitBatchedTransfer, createTransferBatcher, rejoinBatch, transferSummary } from './batcher';
 import {
+  awaitTransferUpdate,
+  batchedTransferQuery,
+  batchOfTransfer,
+  cancelTransferSignal,
   terminalTransferStatuses,
   TransferIdKey,
+  transferBatchWorkflowId,
   transferProgressQuery,
   transferWorkflowId,
+  type BatchedTransfer,
+  type TransferBatchResult,
   type TransferProgress,
   type TransferStatus,
 } from './contract';
@@ -44,15 +56,32 @@ type TransferView = z.infer<typeof TransferView>;
 const TransferEnvelope = envelopeOf(TransferView, 'TransferEnvelope');
 
 const { create, get } = flowRoutes('transfer', CreateTransfer, TransferEnvelope, 'Start a transfer (saga: debit source → credit destination; a rejection refunds the debit)');
+const cancel = createRoute({
+  method: 'post',
+  path: '/{id}/cancel',
+  summary: 'Cancel a running transfer: undone if it has not credited the destination yet, else it completes',
+  request: { params: z.object({ id: Id }) },
+  responses: { 202: jsonResponse(TransferEnvelope, 'Cancellation requested'), ...notFoundResponse, ...conflictResponse, ...commonErrors },
+});
 
 export function transfersRouter(deps: AppDeps): Mount {
   const { config, stores } = deps;
   const router = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
+  const batcher = config.flows.transfers.mode === 'batched' ? createTransferBatcher(deps) : undefined;
+
+  /** The transfer's live progress from its run (a batch is asked for this one transfer). */
+  function progressOf(id: string, known: { closed: boolean; hasRow: boolean }): Promise<TransferProgress | undefined> {
+    const batch = batchOfTransfer(id);
+    if (!batch) return askProgress(deps, transferWorkflowId(id), transferProgressQuery, known);
+    const pick = (r: TransferBatchResult) => r.transfers.find((t) => t.id === id);
+    return askProgress(deps, transferBatchWorkflowId(batch), batchedTransferQuery, { ...known, args: [id], pick });
+  }
+
   async function load(id: string, live?: TransferProgress, ask = true): Promise<TransferView | undefined> {
     const row = await findTransfer(stores, id);
     const closed = row ? terminalTransferStatuses.includes(row.status as TransferStatus) : false;
-    const progress = live ?? (!ask ? undefined : await askProgress(deps, transferWorkflowId(id), transferProgressQuery, { closed, hasRow: !!row }));
+    const progress = live ?? (!ask ? undefined : await progressOf(id, { closed, hasRow: !!row }));
     if (!row && !progress) return undefined;
     return {
       id,
@@ -81,36 +110,69 @@ export function transfersRouter(deps: AppDeps): Mount {
       if (a.currency !== body.currency) throw rejected(`account ${accountId} holds ${a.currency}, not ${body.currency}`, LedgerErrors.CurrencyMismatch);
     }
 
-    const r = await postFlow(
-      deps,
-      { principal: c.get('principal'), idempotencyKey: headers['idempotency-key'], prefer: headers.prefer, body },
-      {
-        type: 'transfer',
-        newId: () => newTransferId(stores, body.fromAccountId),
-        collection: '/v1/transfers',
-        terminal: terminalTransferStatuses,
-        start: (id) =>
-          startFlow(deps, 'transferMoney', {
-            workflowId: transferWorkflowId(id),
-            args: [{ id, ...body, memo: body.memo ?? null, timeouts: stepTimeouts(config), topology: topologyOf(deps) }],
-            typedSearchAttributes: [
-              { key: TransferIdKey, value: id },
-              { key: CustomerIdKey, value: body.fromAccountId },
-              { key: FlowStatusKey, value: 'RUNNING' },
-            ],
-            staticSummary: `Transfer ${money(body.amount, body.currency)} ${body.fromAccountId} → ${body.toAccountId}`,
-          }),
-        load: (id, result: TransferProgress | undefined) => load(id, result, false),
-        pending: (id) => pendingView(id, body),
-      },
-    );
-    return ok(c, r.view, r.status, r.headers);
+    const transfer = { ...body, memo: body.memo ?? null };
+    // A batched request takes its place in the open batch first: its id (`<batch>.<n>`) names the batch.
+    const place = batcher?.reserve(body.fromAccountId);
+    try {
+      const r = await postFlow(
+        deps,
+        { principal: c.get('principal'), idempotencyKey: headers['idempotency-key'], prefer: headers.prefer, body },
+        {
+          type: 'transfer',
+          newId: () => place?.id ?? newTransferId(stores, body.fromAccountId),
+          collection: '/v1/transfers',
+          terminal: terminalTransferStatuses,
+          start: (id) => {
+            if (place?.id === id) return place.submit({ id, ...transfer });
+            place?.abandon(); // the key named an earlier transfer: that one is joined, not a new one
+            return batchOfTransfer(id) ? rejoinBatch(deps, { id, ...transfer }) : startSingle(id, { id, ...transfer });
+          },
+          load: (id, result: TransferProgress | undefined) => load(id, result, false),
+          pending: (id) => pendingView(id, body),
+          ...(batcher
+            ? { wait: (handle, id, seconds) => awaitBatchedTransfer(deps, handle, id, seconds) }
+            : { startAndWait: (id, seconds) => startWithUpdate(deps, 'transferMoney', singleOptions(id, { id, ...transfer }), awaitTransferUpdate, [id], seconds) }),
+        },
+      );
+      return ok(c, r.view, r.status, r.headers);
+    } finally {
+      place?.abandon(); // a no-op once submitted; frees the place when the request failed before its start
+    }
   });
+
+  /** Single mode (and keys claimed by it): a transferMoney workflow of its own. */
+  function startSingle(id: string, transfer: BatchedTransfer) {
+    return startFlow(deps, 'transferMoney', singleOptions(id, transfer));
+  }
+
+  function singleOptions(id: string, transfer: BatchedTransfer) {
+    return {
+      workflowId: transferWorkflowId(id),
+      args: [{ ...transfer, timeouts: stepTimeouts(config), topology: topologyOf(deps) }],
+      typedSearchAttributes: [
+        { key: TransferIdKey, value: [id] },
+        { key: CustomerIdKey, value: transfer.fromAccountId },
+        { key: FlowStatusKey, value: 'RUNNING' },
+      ],
+      staticSummary: transferSummary(transfer),
+    };
+  }
 
   router.openapi(get, async (c) => {
     const view = await load(c.req.valid('param').id);
     if (!view) throw notFound('transfer');
     return ok(c, view);
+  });
+
+  router.openapi(cancel, async (c) => {
+    const { id } = c.req.valid('param');
+    const view = await load(id);
+    if (!view) throw notFound('transfer');
+    if (terminalTransferStatuses.includes(view.status)) throw conflict(`transfer is ${view.status}`);
+    const batch = batchOfTransfer(id);
+    if (batch) await deps.temporal.workflow.getHandle(transferBatchWorkflowId(batch)).signal(cancelTransferSignal, id);
+    else await deps.temporal.workflow.getHandle(transferWorkflowId(id)).cancel();
+    return ok(c, view, 202);
   });
 
   return { path: '/v1/transfers', router };

@@ -16,7 +16,7 @@ import { Progress } from '../../platform/workflow/progress';
 import { stepProxies } from '../../platform/workflow/proxies';
 import { Saga } from '../../platform/workflow/saga';
 import type { FlowReason } from '../../platform/workflow/types';
-import type { TransferInput, TransferProgress, TransferStatus } from './contract';
+import { transferWorkflowId, type TransferInput, type TransferProgress, type TransferStatus } from './contract';
 
 /** Where a transfer tells the world how it is doing (the run's search attributes and details, or a batch's). */
 export interface TransferReporter {
@@ -72,7 +72,9 @@ export class TransferRun {
 
     const amount = money(input.amount, input.currency);
     const saga = new Saga(this.progress, { stuckAfterMs: timeouts.compensationStuckAfterMs, onStuck });
-    const step = { debit: { branchId: 'debit', transfer }, credit: { branchId: 'credit', transfer } };
+    // The flow id keys the barrier rows and ledger entries: the same in both modes (a batch holds many transfers).
+    const flowId = transferWorkflowId(transfer.id);
+    const step = { debit: { branchId: 'debit', flowId, transfer }, credit: { branchId: 'credit', flowId, transfer } };
     const record = (final: TransferStatus, why?: FlowReason) =>
       saga.retriable('record-outcome', () =>
         source.undo.finishTransfer.executeWithOptions({ summary: `Record ${final}${why ? ` (${why.code})` : ''}` }, [{ transfer, status: final, reason: why }]),

@@ -1,7 +1,20 @@
-// The transfer flow's workflows: transferMoney runs one transfer (run.ts) as its own workflow.
-import { setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+// The transfer flow's workflows: transferMoney runs one transfer (run.ts) as its own workflow; transferBatch runs
+// many, side by side (batched mode).
+import { allHandlersFinished, CancellationScope, condition, isCancellation, setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import { FlowStatusKey } from '../../platform/workflow/search-attributes';
-import { transferProgressQuery, type TransferInput, type TransferProgress } from './contract';
+import {
+  addTransfersSignal,
+  awaitTransferUpdate,
+  batchedTransferQuery,
+  cancelTransferSignal,
+  TransferIdKey,
+  transferProgressQuery,
+  type BatchedTransfer,
+  type TransferBatchInput,
+  type TransferBatchResult,
+  type TransferInput,
+  type TransferProgress,
+} from './contract';
 import { TransferRun } from './run';
 
 export async function transferMoney(input: TransferInput): Promise<TransferProgress> {
@@ -13,5 +26,88 @@ export async function transferMoney(input: TransferInput): Promise<TransferProgr
     details: setCurrentDetails,
   });
   setHandler(transferProgressQuery, () => run.view());
-  return run.run();
+  // Prefer: wait in one call: the API's update-with-start returns when the transfer is terminal.
+  setHandler(
+    awaitTransferUpdate,
+    async () => {
+      await condition(() => run.terminal);
+      return run.view();
+    },
+    { validator: (id) => { if (id !== input.id) throw new Error(`this run holds transfer ${input.id}, not ${id}`); } },
+  );
+  const result = await run.run();
+  await condition(allHandlersFinished); // every waiting caller has its answer before the run closes
+  return result;
+}
+
+/**
+ * transferBatch: the transfers one API process received within a moment, run side by side in one workflow — each
+ * with its own saga, compensation stack, barrier rows (keyed by the transfer's id), pivot and outcome, and its own
+ * cancellation scope, so one's rejection, compensation or cancel never touches another. The batch only shares the
+ * workflow tasks: one task answers the completions of many transfers' steps.
+ */
+export async function transferBatch(input: TransferBatchInput): Promise<TransferBatchResult> {
+  const { timeouts, topology } = input;
+  const held = new Map<string, { run: TransferRun; scope: CancellationScope; done: Promise<void> }>();
+  const stuck = new Set<string>();
+  let published = 'RUNNING';
+  const publish = () => {
+    const now = stuck.size ? 'FAILED' : [...held.values()].every((h) => h.run.terminal) ? 'COMPLETED' : 'RUNNING';
+    if (now === published) return;
+    published = now;
+    upsertSearchAttributes([{ key: FlowStatusKey, value: now }]);
+  };
+  const details = () => {
+    const states = [...held.values()].map((h) => h.run.view().status);
+    const count = (s: string) => states.filter((x) => x === s).length;
+    setCurrentDetails(`${held.size} transfers: ${count('RUNNING')} running, ${count('COMPLETED')} completed, ${count('COMPENSATED')} compensated${stuck.size ? `, ${stuck.size} need an operator` : ''}`);
+  };
+
+  const add = (transfers: BatchedTransfer[], searchAttribute: boolean) => {
+    const fresh = transfers.filter((t) => !held.has(t.id));
+    for (const t of fresh) {
+      const run = new TransferRun({ ...t, timeouts, topology }, {
+        status: (status) => {
+          if (status === 'FAILED') stuck.add(t.id);
+          else stuck.delete(t.id);
+          publish();
+          details();
+        },
+        details: () => undefined, // a batch's details line sums up its transfers instead
+      });
+      const scope = new CancellationScope();
+      const done = scope.run(() => run.run()).then(
+        () => undefined,
+        (err) => {
+          if (!isCancellation(err)) throw err; // a cancelled transfer was undone; the batch goes on
+        },
+      );
+      held.set(t.id, { run, scope, done });
+    }
+    if (searchAttribute && fresh.length) upsertSearchAttributes([{ key: TransferIdKey, value: [...held.keys()] }]);
+    return fresh.length;
+  };
+
+  // The batch's own transfers first: signals that came with the start are delivered as soon as their handler is set.
+  add(input.transfers, false); // the start's search attributes already name them
+  setHandler(batchedTransferQuery, (id) => held.get(id)?.run.view());
+  setHandler(transferProgressQuery, () => { throw new Error('a batch holds many transfers: ask for one with the "transfer" query'); });
+  setHandler(
+    awaitTransferUpdate,
+    async (id) => {
+      const h = held.get(id)!;
+      await condition(() => h.run.terminal);
+      return h.run.view();
+    },
+    { validator: (id) => { if (!held.has(id)) throw new Error(`transfer ${id} is not in this batch`); } },
+  );
+  setHandler(addTransfersSignal, (transfers) => { if (add(transfers, true)) { publish(); details(); } });
+  setHandler(cancelTransferSignal, (id) => held.get(id)?.scope.cancel());
+
+  details();
+  // Done when every transfer held (those added later included) is terminal and every update has answered.
+  await condition(() => [...held.values()].every((h) => h.run.terminal) && allHandlersFinished());
+  await Promise.all([...held.values()].map((h) => h.done));
+  publish();
+  return { transfers: [...held.values()].map((h) => h.run.view()) };
 }

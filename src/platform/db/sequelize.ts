@@ -1,6 +1,8 @@
 // Builds one Sequelize instance per database: mysql2 driver, pool from config, UTC, BIGINT money returned as JS
 // numbers (amounts are bounded by 10^12 at the edge, far below 2^53). SQL is never logged: statements carry business
 // data. Models are not used: every domain speaks plain SQL to its own tables (see sql.ts).
+// Every connection runs at READ COMMITTED, set once when it is opened: a transaction then costs START TRANSACTION and
+// COMMIT, not a SET SESSION round trip in front of each (the barrier's reasoning assumes READ COMMITTED).
 import { Sequelize } from 'sequelize';
 import type { Config } from '../../config';
 
@@ -22,8 +24,15 @@ export function createSequelize(url: string, pool: Pool): Sequelize {
     },
     define: { underscored: true, freezeTableName: true },
     retry: { max: 0 },
+    hooks: {
+      afterConnect: async (connection: unknown) => {
+        await (connection as { promise(): { query(sql: string): Promise<unknown> } }).promise().query(SET_ISOLATION);
+      },
+    },
   });
 }
+
+export const SET_ISOLATION = 'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED';
 
 export type Db = Sequelize;
 

@@ -15,6 +15,8 @@ export interface AppDeps {
   metrics: ApiMetrics;
   /** Aborted when the process starts draining: /readyz turns 503, waiting requests answer 202 with Location at once. */
   draining?: AbortSignal;
+  /** False when no trace exporter is configured: no HTTP span per request (default true). */
+  tracing?: boolean;
 }
 
 export interface AppEnv {

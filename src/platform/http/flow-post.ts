@@ -18,6 +18,10 @@ export interface FlowPost<V extends { status: string }, R> {
   load(id: string, result: R | undefined): Promise<V | undefined>;
   /** The resource before the flow wrote anything. */
   pending(id: string): V;
+  /** Waits up to `seconds` for flow `id` to end (default: the run's result; a batch answers per flow). */
+  wait?(handle: WorkflowHandle, id: string, seconds: number): Promise<R | undefined>;
+  /** Prefer: wait in one call (update-with-start): starts or joins flow `id` and waits up to `seconds` for its end. */
+  startAndWait?(id: string, seconds: number): Promise<{ started: boolean; result: R | undefined }>;
 }
 
 export async function postFlow<V extends { status: string }, R extends { status: string }>(
@@ -41,10 +45,17 @@ export async function postFlow<V extends { status: string }, R extends { status:
     body: request.body,
     retentionHours: config.retention.idempotencyHours,
   });
-  const { handle, started } = await spec.start(id);
-  if (started) metrics.flows.inc({ type: spec.type, outcome: 'started' });
   const wait = waitSeconds(request.prefer);
-  const result = await waitForResult<R>(deps, handle, wait);
+  let result: R | undefined;
+  let started: boolean;
+  if (wait > 0 && spec.startAndWait && !deps.draining?.aborted) {
+    ({ started, result } = await spec.startAndWait(id, wait));
+  } else {
+    const s = await spec.start(id);
+    started = s.started;
+    result = spec.wait ? await spec.wait(s.handle, id, wait) : await waitForResult<R>(deps, s.handle, wait);
+  }
+  if (started) metrics.flows.inc({ type: spec.type, outcome: 'started' });
   if (result) metrics.flows.inc({ type: spec.type, outcome: result.status.toLowerCase() });
   // Without an Idempotency-Key the id is brand new, so a flow not waited for has written nothing yet: answer its
   // pending view without a database round trip. With a key the flow may be an earlier one (USE_EXISTING joins a

@@ -24,7 +24,14 @@ export function createMetrics() {
     labelNames: ['type', 'outcome'],
     registers: [registry],
   });
-  return { registry, requests, latency, flows };
+  const batchSize = new Histogram({
+    name: 'sagaflow_batch_size',
+    help: 'Flows per batch run started by this process (batched mode)',
+    labelNames: ['type'],
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+    registers: [registry],
+  });
+  return { registry, requests, latency, flows, batchSize };
 }
 
 export type ApiMetrics = ReturnType<typeof createMetrics>;

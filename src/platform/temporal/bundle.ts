@@ -2,7 +2,7 @@
 // module (plus any extra, e.g. test probes), so no hand-kept list of workflows exists anywhere. It is written under
 // node_modules/.cache: the bundler resolves the SDK's own workflow modules from the entry's location.
 import { createHash } from 'node:crypto';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 function cacheDir(): string {
@@ -21,4 +21,13 @@ export function writeWorkflowEntry(modules: readonly string[]): string {
   writeFileSync(tmp, text);
   renameSync(tmp, path);
   return path;
+}
+
+/**
+ * The prebuilt bundle to load: scripts/bundle-workflows.mjs writes `<name>.js` without and `<name>.traced.js` with the
+ * OpenTelemetry workflow interceptors; a traced worker takes the traced one when it is there.
+ */
+export function prebuiltBundle(path: string, traced: boolean): string {
+  const tracedPath = path.replace(/(\.js)?$/, '.traced.js');
+  return traced && existsSync(tracedPath) ? tracedPath : path;
 }

@@ -25,8 +25,12 @@ export function connectionOptions(t: Config['temporal']): TemporalConnectionOpti
   return { address: t.address, apiKey: t.apiKey, tls: tls || undefined };
 }
 
-/** The API's client; its interceptor starts a span per workflow start/update/query and propagates the context. */
-export async function connectClient(t: Config['temporal']): Promise<Client> {
+/**
+ * The API's client. With tracing on, its interceptor starts a span per workflow start/update/query and propagates the
+ * context; with tracing off it has no interceptor at all.
+ */
+export async function connectClient(t: Config['temporal'], { traced = false } = {}): Promise<Client> {
   const connection = await Connection.connect({ ...connectionOptions(t), connectTimeout: 5_000 });
-  return new Client({ connection, namespace: t.namespace, interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } });
+  const interceptors = traced ? { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } : undefined;
+  return new Client({ connection, namespace: t.namespace, interceptors });
 }

@@ -2,11 +2,13 @@
 // - forward (compensable steps and tries): startToClose per attempt, and a scheduleToClose after which the saga gives
 //   up on a dead dependency and compensates;
 // - pivot: a step past which undo cannot be guaranteed; retried until its outcome is known (no scheduleToClose, no
-//   attempt limit): it either happened or was rejected;
+//   attempt limit): it either happened or was rejected. A cancellation waits for the server to confirm it: granted
+//   while no attempt runs (the step did not happen, the steps before it are undone); an attempt already running ends
+//   as it ends, and a success stands (it was never abandoned half-known, which would undo a debit whose credit landed);
 // - undo (compensations, confirms, cancels, bookkeeping): retried by the server until they succeed, with a capped
 //   interval (retry.ts watches the clock and raises the alarm).
 // Business rejections are non-retryable ApplicationFailures (reject()) and are never retried by any of them.
-import { patched, proxyActivities, type ActivityInterfaceFor, type ActivityOptions } from '@temporalio/workflow';
+import { ActivityCancellationType, patched, proxyActivities, type ActivityInterfaceFor, type ActivityOptions } from '@temporalio/workflow';
 import { UNDO_RETRIED_BY_SERVER } from './retry';
 import type { StepTimeouts } from './types';
 
@@ -26,6 +28,7 @@ export function stepProxies<A extends object>(taskQueue: string, t: StepTimeouts
   };
   const pivot: ActivityOptions = {
     taskQueue,
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     startToCloseTimeout: t.stepStartToCloseMs,
     retry: { initialInterval: Math.min(200, maximumInterval), backoffCoefficient: 2, maximumInterval },
   };

@@ -1,0 +1,84 @@
+// transferBatch through the real workers, server and both MariaDB servers: the transfers of one batch run side by
+// side, and each is on its own — one's cancellation undoes only that one while the others go on.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { shardOf } from '../../src/domains/ledger/contract';
+import {
+  batchedTransferId,
+  batchedTransferQuery,
+  cancelTransferSignal,
+  transferBatchWorkflowId,
+  type BatchedTransfer,
+  type TransferBatchResult,
+} from '../../src/flows/transfer/contract';
+import { account, createAccount, createFlowsEnv, entriesOf, fastTimeouts, startWorkers, withWorker, type FlowsEnv } from '../helpers/env';
+import { until } from '../helpers/wait';
+
+describe('transferBatch', () => {
+  let ctx: FlowsEnv;
+  beforeAll(async () => {
+    ctx = await createFlowsEnv();
+  });
+  afterAll(() => ctx?.close());
+
+  /** Transfers of one batch, each id drawn onto its source's shard. */
+  function drafts(batchId: string, list: Array<[string, string, number]>): BatchedTransfer[] {
+    const shards = ctx.stores.of('ledger').length;
+    let n = 0;
+    return list.map(([fromAccountId, toAccountId, amount]) => {
+      while (shardOf(batchedTransferId(batchId, n), shards) !== shardOf(fromAccountId, shards)) n++;
+      return { id: batchedTransferId(batchId, n++), fromAccountId, toAccountId, amount, currency: 'USD', memo: null };
+    });
+  }
+
+  it('when one transfer of a batch is cancelled before its credit, then only it is undone and the other completes', async () => {
+    const [a, b] = [await createAccount(ctx, 1_000, 'USD', { shard: 0 }), await createAccount(ctx, 1_000, 'USD', { shard: 0 })];
+    const dest = await createAccount(ctx, 0, 'USD', { shard: 1 });
+    const batchId = randomUUID();
+    const [t1, t2] = drafts(batchId, [
+      [a, dest, 100],
+      [b, dest, 200],
+    ]);
+    const result = await withWorker(
+      ctx,
+      async (taskQueue, { topology }) => {
+        const handle = await ctx.env.client.workflow.start('transferBatch', {
+          taskQueue,
+          workflowId: transferBatchWorkflowId(batchId),
+          args: [{ batchId, timeouts: fastTimeouts, topology, transfers: [t1, t2] }],
+        });
+        // Both debited; their credits wait for shard 1, which nobody serves yet.
+        await until(async () => (await account(ctx, a))?.balance === 900 && (await account(ctx, b))?.balance === 800);
+        await handle.signal(cancelTransferSignal, t1.id);
+        await until(async () => (await handle.query(batchedTransferQuery, t1.id))?.status === 'COMPENSATED');
+        expect((await handle.query(batchedTransferQuery, t2.id))?.status).toBe('RUNNING');
+        expect(await account(ctx, a)).toEqual({ balance: 1_000, frozen: 0 });
+        // Shard 1 comes up: the other transfer completes; the cancelled one stays undone.
+        const late = await startWorkers(ctx, taskQueue.slice(0, -'-flows'.length), { units: () => ['ledger-1'] });
+        const done = handle.result() as Promise<TransferBatchResult>;
+        await Promise.all(late.map((w) => w.runUntil(done)));
+        return done;
+      },
+      { units: () => ['flows', 'ledger-0'] },
+    );
+    expect(result.transfers.map((t) => [t.id, t.status])).toEqual([
+      [t1.id, 'COMPENSATED'],
+      [t2.id, 'COMPLETED'],
+    ]);
+    expect(result.transfers[0].steps.map((s) => [s.name, s.state])).toEqual([
+      ['debit', 'compensated'],
+      ['credit', 'failed'],
+      ['record-outcome', 'done'],
+    ]);
+    expect(await account(ctx, a)).toEqual({ balance: 1_000, frozen: 0 });
+    expect(await account(ctx, b)).toEqual({ balance: 800, frozen: 0 });
+    expect(await account(ctx, dest)).toEqual({ balance: 200, frozen: 0 });
+    // Each transfer's ledger entries carry its own flow id, not the batch's.
+    expect(await entriesOf(ctx, a, `transfer-${t1.id}`)).toEqual([
+      { step: 'debit', amount: -100 },
+      { step: 'refund-debit', amount: 100 },
+    ]);
+    expect(await entriesOf(ctx, dest, `transfer-${t2.id}`)).toEqual([{ step: 'credit', amount: 200 }]);
+    expect(await entriesOf(ctx, dest, `transfer-${t1.id}`)).toEqual([]);
+  });
+});
