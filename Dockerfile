@@ -36,7 +36,8 @@ COPY package.json package-lock.json ./
 RUN --mount=type=cache,target=/root/.npm \
     npm ci --omit=dev --ignore-scripts
 COPY --from=build /app/dist ./dist
-ENV NODE_ENV=production WORKFLOW_BUNDLE_PATH=/app/dist/workflow-bundle.js
+# A 2 MB young generation and two malloc arenas keep a worker with 200 cached flows under 300 MB (bench/NOTES.md).
+ENV NODE_ENV=production WORKFLOW_BUNDLE_PATH=/app/dist/workflow-bundle.js MALLOC_ARENA_MAX=2 NODE_OPTIONS=--max-semi-space-size=2
 USER node
 EXPOSE 3000
 # No HEALTHCHECK: docker-compose.yml declares the health checks per service (the worker has no port to probe).

@@ -45,7 +45,7 @@ import { ensureDeps } from '../scripts/lib/deps.mjs';
 import { ensureNodeRuntime } from '../scripts/lib/node-runtime.mjs';
 import { log } from '../scripts/lib/log.mjs';
 import { cleanup, freePort, onCleanup, start, stop, stopOnSignals, waitFor } from '../scripts/lib/procs.mjs';
-import { loadSearchAttributes } from '../scripts/lib/project.mjs';
+import { loadSearchAttributes, workerProcessEnv } from '../scripts/lib/project.mjs';
 import { provision } from '../scripts/lib/stack.mjs';
 import { DYNAMIC_CONFIG } from '../scripts/lib/temporal-server.mjs';
 import { closedLoop, httpClient, openLoop } from './lib/load.mjs';
@@ -302,7 +302,7 @@ async function main() {
   const memProbeDir = join(stack.work, 'mem-probe');
   const probe = opt['mem-probe'] ? ['--expose-gc', '--require', join(root, 'bench/lib/mem-probe.cjs')] : [];
   // One worker process serving every unit (WORKER_SERVE empty): the flows queue and every domain's/shard's queue.
-  const workerEnv = { ...baseEnv, WORKER_SERVE: '', WORKFLOW_BUNDLE_PATH: bundlePath, ...(opt['mem-probe'] ? { MEM_PROBE_DIR: memProbeDir } : {}), ...kv(opt['worker-env']) };
+  const workerEnv = { ...baseEnv, ...workerProcessEnv(baseEnv), WORKER_SERVE: '', WORKFLOW_BUNDLE_PATH: bundlePath, ...(opt['mem-probe'] ? { MEM_PROBE_DIR: memProbeDir } : {}), ...kv(opt['worker-env']) };
   const workerNodeArgs = opt['worker-node-args'].split(' ').filter(Boolean);
   const worker = start('worker', process.execPath, [...workerNodeArgs, ...prof, ...probe, ...entry('worker')], { cwd: root, env: workerEnv, logFile: join(stack.logDir, 'worker.log') });
 

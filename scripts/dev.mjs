@@ -11,7 +11,7 @@ import { ensureDeps } from './lib/deps.mjs';
 import { maskUrl } from './lib/layout.mjs';
 import { log } from './lib/log.mjs';
 import { cleanup, isStopping, portInUse, start, stopOnSignals, waitFor } from './lib/procs.mjs';
-import { loadSearchAttributes } from './lib/project.mjs';
+import { loadSearchAttributes, workerProcessEnv } from './lib/project.mjs';
 import { provision } from './lib/stack.mjs';
 import { ensureNodeRuntime } from './lib/node-runtime.mjs';
 
@@ -39,7 +39,7 @@ try {
   const seeded = spawnSync(tsx, MIGRATE_AND_SEED, { cwd: root, env: { ...process.env, ...env }, stdio: 'inherit' });
   if (seeded.status !== 0) throw new Error('migrations failed');
 
-  const worker = start('worker', tsx, ['src/worker.ts'], { cwd: root, env, logFile: join(stack.logDir, 'worker.log') });
+  const worker = start('worker', tsx, ['src/worker.ts'], { cwd: root, env: { ...env, ...workerProcessEnv(env) }, logFile: join(stack.logDir, 'worker.log') });
   const api = start('api', tsx, ['src/api/server.ts'], { cwd: root, env, logFile: join(stack.logDir, 'api.log') });
   const base = `http://${apiHost}:${apiPort}`;
   await waitFor('API /readyz', async () => (await fetch(`${base}/readyz`)).ok, { entry: api, timeoutMs: 90_000 });

@@ -13,6 +13,7 @@ import { DATABASE_PREFIX, DATABASES, databaseEnvFor, databaseName, SERVERS } fro
 import { log } from '../lib/log.mjs';
 import { ensureMariaDbInstalled, startMariaDb, stopMariaDb } from '../lib/mariadb.mjs';
 import { freePort, start, stop, waitFor } from '../lib/procs.mjs';
+import { workerProcessEnv } from '../lib/project.mjs';
 import { restartServer } from '../lib/stack.mjs';
 import { startTemporal } from '../lib/temporal-server.mjs';
 
@@ -176,7 +177,7 @@ export class ChaosStack {
     const logFile = join(this.logDir, `${name}.log`);
     const entry = start(name, process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
       cwd: this.root,
-      env: { ...this.baseEnv(), WORKER_SERVE: unit, WORKFLOW_BUNDLE_PATH: this.bundlePath, LOG_LEVEL: 'info', WORKER_SHUTDOWN_GRACE_MS: '5000', DB_POOL_MAX: '10' },
+      env: { ...this.baseEnv(), ...workerProcessEnv(this.baseEnv()), WORKER_SERVE: unit, WORKFLOW_BUNDLE_PATH: this.bundlePath, LOG_LEVEL: 'info', WORKER_SHUTDOWN_GRACE_MS: '5000', DB_POOL_MAX: '10' },
       logFile,
     });
     entry.logFile = logFile;

@@ -3,6 +3,9 @@
 //   rows. The flow id is the workflow id, unless the input names one: a flow that runs inside a batch run (many flows
 //   in one workflow) names its own, so no two flows of a batch share barrier rows.
 // - reject(): a business rejection, a non-retryable ApplicationFailure with a stable type from the domain's contract.
+// - eachItem(): one activity call serving many flows' steps (a batch run's coalesced calls): every item is its own
+//   local transaction with its own barrier rows; a business rejection comes back for its item alone, anything else
+//   fails the call, which the server retries (the items already applied are barrier duplicates then).
 import { activityInfo } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { BranchRef } from './barrier';
@@ -21,4 +24,24 @@ export interface Branch {
 
 export function reject(type: string, message: string): never {
   throw ApplicationFailure.create({ type, message, nonRetryable: true });
+}
+
+/** One item's outcome in a call that serves many steps. */
+export type ItemResult<T> = { ok: T } | { rejected: { type: string; message: string } };
+
+export async function eachItem<I, T>(items: readonly I[], step: (item: I) => Promise<T>, concurrency = 8): Promise<ItemResult<T>[]> {
+  const results: ItemResult<T>[] = new Array(items.length);
+  let next = 0;
+  const lane = async () => {
+    for (let i = next++; i < items.length; i = next++) {
+      try {
+        results[i] = { ok: (await step(items[i])) ?? (null as T) }; // JSON has no undefined
+      } catch (err) {
+        if (!(err instanceof ApplicationFailure && err.nonRetryable)) throw err;
+        results[i] = { rejected: { type: err.type ?? 'Rejected', message: err.message } };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, lane));
+  return results;
 }

@@ -5,7 +5,7 @@
 // releasePayment gives it back; creditMerchant books the sale on the merchant's shard. Each write is one local
 // transaction guarded by the barrier.
 import type { Sequelize } from 'sequelize';
-import { branch, reject, type Branch } from '../../platform/activity';
+import { branch, eachItem, reject, type Branch } from '../../platform/activity';
 import { withBarrier, type BarrierOutcome } from '../../platform/barrier';
 import { exec, select } from '../../platform/db/sql';
 import { StepErrors } from '../../platform/workflow/errors';
@@ -28,6 +28,21 @@ function refuseHanging(outcome: BarrierOutcome, step: string): StepOutcome {
 }
 
 export function createLedgerActivities({ db }: { db: Sequelize }) {
+  const one = createTransferSteps(db);
+  return {
+    ...one,
+    // A batch run's steps, coalesced: one call for the transfers of a batch that reach the same step on this shard
+    // together; each item is still its own local transaction and barrier (eachItem).
+    debitSources: (steps: TransferStep[]) => eachItem(steps, one.debitSource),
+    refundDebits: (steps: TransferStep[]) => eachItem(steps, one.refundDebit),
+    creditDestinations: (steps: TransferStep[]) => eachItem(steps, one.creditDestination),
+    finishTransfers: (outcomes: TransferOutcome[]) => eachItem(outcomes, one.finishTransfer),
+  };
+}
+
+export type TransferOutcome = { transfer: TransferRecord; status: TransferStatus; reason?: FlowReason };
+
+function createTransferSteps(db: Sequelize) {
   return {
     async debitSource({ branchId, flowId, transfer: x }: TransferStep): Promise<StepOutcome> {
       const ref = branch(branchId, flowId);
@@ -71,7 +86,7 @@ export function createLedgerActivities({ db }: { db: Sequelize }) {
     },
 
     /** Records a transfer's final status on its row (written here when the debit never ran). */
-    async finishTransfer({ transfer: x, status, reason }: { transfer: TransferRecord; status: TransferStatus; reason?: FlowReason }) {
+    async finishTransfer({ transfer: x, status, reason }: TransferOutcome) {
       await exec(
         db,
         `INSERT INTO transfers (id, from_account_id, to_account_id, amount, currency, memo, status, reason_code, reason, created_at, updated_at)

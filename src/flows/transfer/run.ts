@@ -10,12 +10,13 @@
 // marks the transfer FAILED for an operator while it keeps retrying.
 import { isCancellation, log, patched } from '@temporalio/workflow';
 import { ledgerQueue, shardOf, type LedgerActivities, type TransferRecord } from '../../domains/ledger/contract';
+import { Coalescer } from '../../platform/workflow/coalesce';
 import { money } from '../../platform/money';
 import { reasonOf } from '../../platform/workflow/outcome';
 import { Progress } from '../../platform/workflow/progress';
 import { stepProxies } from '../../platform/workflow/proxies';
 import { Saga } from '../../platform/workflow/saga';
-import type { FlowReason } from '../../platform/workflow/types';
+import type { FlowReason, StepTimeouts, Topology } from '../../platform/workflow/types';
 import { transferWorkflowId, type TransferInput, type TransferProgress, type TransferStatus } from './contract';
 
 /** Where a transfer tells the world how it is doing (the run's search attributes and details, or a batch's). */
@@ -26,6 +27,49 @@ export interface TransferReporter {
   details(text: string): void;
 }
 
+type TransferStep = Parameters<LedgerActivities['debitSource']>[0];
+type TransferOutcome = Parameters<LedgerActivities['finishTransfer']>[0];
+
+/** How a transfer's steps reach the ledger shards. */
+export interface LedgerSteps {
+  debit(step: TransferStep, summary: string): Promise<unknown>;
+  refund(step: TransferStep, summary: string, onStuck?: (stuck: boolean) => void): Promise<unknown>;
+  /** The pivot: retried until its outcome is known, never abandoned half-known. */
+  credit(step: TransferStep, summary: string): Promise<unknown>;
+  finish(outcome: TransferOutcome, summary: string, onStuck?: (stuck: boolean) => void): Promise<unknown>;
+  /** True when these calls raise the stuck alarm themselves (one timer per coalesced call, not one per step). */
+  readonly watched?: boolean;
+}
+
+const proxiesOn = (topology: Topology, timeouts: StepTimeouts, shard: number) =>
+  stepProxies<LedgerActivities>(ledgerQueue(topology.queuePrefix, shard), timeouts);
+
+/**
+ * A batch run's ledger: the transfers that reach the same step on the same shard together go out as one activity call
+ * (each item its own local transaction and barrier rows; see platform/workflow/coalesce.ts).
+ */
+export function coalescedLedgerSteps(topology: Topology, timeouts: StepTimeouts): LedgerSteps {
+  const shards = Array.from({ length: topology.ledgerShards }, (_, n) => {
+    const p = proxiesOn(topology, timeouts, n);
+    const many = (what: string) => (n: number) => ({ summary: `${what} ${n} transfer${n === 1 ? '' : 's'}` });
+    const watch = (step: string) => ({ watch: { step, stuckAfterMs: timeouts.compensationStuckAfterMs } });
+    return {
+      debits: new Coalescer((items: TransferStep[]) => p.forward.debitSources.executeWithOptions(many('Debit')(items.length), [items])),
+      refunds: new Coalescer((items: TransferStep[]) => p.undo.refundDebits.executeWithOptions(many('Refund')(items.length), [items]), watch('debit')),
+      credits: new Coalescer((items: TransferStep[]) => p.pivot.creditDestinations.executeWithOptions(many('Credit')(items.length), [items])),
+      finishes: new Coalescer((items: TransferOutcome[]) => p.undo.finishTransfers.executeWithOptions(many('Record')(items.length), [items]), watch('record-outcome')),
+    };
+  });
+  const of = (accountId: string) => shards[shardOf(accountId, topology.ledgerShards)];
+  return {
+    debit: (s) => of(s.transfer.fromAccountId).debits.request(s),
+    refund: (s, _summary, onStuck) => of(s.transfer.fromAccountId).refunds.request(s, { cancel: 'none', onStuck }),
+    credit: (s) => of(s.transfer.toAccountId).credits.request(s, { cancel: 'unstarted' }),
+    finish: (o, _summary, onStuck) => of(o.transfer.fromAccountId).finishes.request(o, { cancel: 'none', onStuck }),
+    watched: true,
+  };
+}
+
 export class TransferRun {
   private readonly progress = new Progress();
   private status: TransferStatus = 'RUNNING';
@@ -33,9 +77,11 @@ export class TransferRun {
   private stuck = false;
   readonly record: TransferRecord;
 
+  /** `ledger`: how the steps reach the shards; by default each step is an activity of its own. */
   constructor(
     private readonly input: TransferInput,
     private readonly report: TransferReporter,
+    private readonly ledger?: LedgerSteps,
   ) {
     const { id, fromAccountId, toAccountId, amount, currency, memo } = input;
     this.record = { id, fromAccountId, toAccountId, amount, currency, memo };
@@ -61,37 +107,40 @@ export class TransferRun {
   async run(): Promise<TransferProgress> {
     const { input, report, record: transfer } = this;
     const { topology, timeouts, fromAccountId, toAccountId } = input;
-    const onShardOf = (accountId: string) =>
-      stepProxies<LedgerActivities>(ledgerQueue(topology.queuePrefix, shardOf(accountId, topology.ledgerShards)), timeouts);
+    const onShardOf = (accountId: string) => proxiesOn(topology, timeouts, shardOf(accountId, topology.ledgerShards));
     const source = onShardOf(fromAccountId);
     const destination = onShardOf(toAccountId);
+    const ledger: LedgerSteps = this.ledger ?? {
+      debit: (s, summary) => source.forward.debitSource.executeWithOptions({ summary }, [s]),
+      refund: (s, summary) => source.undo.refundDebit.executeWithOptions({ summary }, [s]),
+      credit: (s, summary) => destination.pivot.creditDestination.executeWithOptions({ summary }, [s]),
+      finish: (o, summary) => source.undo.finishTransfer.executeWithOptions({ summary }, [o]),
+    };
     const onStuck = (now: boolean) => {
       this.stuck = now;
       report.status(now ? 'FAILED' : this.status, now ? 'A compensation keeps failing: operator attention needed' : 'Compensating');
     };
 
     const amount = money(input.amount, input.currency);
-    const saga = new Saga(this.progress, { stuckAfterMs: timeouts.compensationStuckAfterMs, onStuck });
+    const saga = new Saga(this.progress, { stuckAfterMs: timeouts.compensationStuckAfterMs, onStuck, watch: !ledger.watched });
     // The flow id keys the barrier rows and ledger entries: the same in both modes (a batch holds many transfers).
     const flowId = transferWorkflowId(transfer.id);
     const step = { debit: { branchId: 'debit', flowId, transfer }, credit: { branchId: 'credit', flowId, transfer } };
     const record = (final: TransferStatus, why?: FlowReason) =>
-      saga.retriable('record-outcome', () =>
-        source.undo.finishTransfer.executeWithOptions({ summary: `Record ${final}${why ? ` (${why.code})` : ''}` }, [{ transfer, status: final, reason: why }]),
-      );
+      saga.retriable('record-outcome', () => ledger.finish({ transfer, status: final, reason: why }, `Record ${final}${why ? ` (${why.code})` : ''}`, onStuck));
 
     try {
       report.details(`Debiting ${amount} from ${fromAccountId}`);
       await saga.step(
         'debit',
-        () => source.forward.debitSource.executeWithOptions({ summary: `Debit ${amount} from ${fromAccountId}` }, [step.debit]),
-        () => source.undo.refundDebit.executeWithOptions({ summary: `Refund ${amount} to ${fromAccountId}` }, [step.debit]),
+        () => ledger.debit(step.debit, `Debit ${amount} from ${fromAccountId}`),
+        () => ledger.refund(step.debit, `Refund ${amount} to ${fromAccountId}`, onStuck),
       );
       report.details(`Crediting ${amount} to ${toAccountId}`);
       const credit = (proxy: typeof destination.pivot) =>
         proxy.creditDestination.executeWithOptions({ summary: `Credit ${amount} to ${toAccountId}` }, [step.credit]);
       if (patched('credit-is-pivot')) {
-        await saga.pivot('credit', () => credit(destination.pivot));
+        await saga.pivot('credit', () => ledger.credit(step.credit, `Credit ${amount} to ${toAccountId}`));
       } else {
         // Runs recorded before the patch registered a reversal of the credit (never needed, and unsafe once spent).
         await saga.step(

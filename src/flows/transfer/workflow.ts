@@ -15,7 +15,7 @@ import {
   type TransferInput,
   type TransferProgress,
 } from './contract';
-import { TransferRun } from './run';
+import { coalescedLedgerSteps, TransferRun } from './run';
 
 export async function transferMoney(input: TransferInput): Promise<TransferProgress> {
   const run = new TransferRun(input, {
@@ -48,6 +48,7 @@ export async function transferMoney(input: TransferInput): Promise<TransferProgr
  */
 export async function transferBatch(input: TransferBatchInput): Promise<TransferBatchResult> {
   const { timeouts, topology } = input;
+  const ledger = coalescedLedgerSteps(topology, timeouts); // one call per step and shard for the transfers that reach it together
   const held = new Map<string, { run: TransferRun; scope: CancellationScope; done: Promise<void> }>();
   const stuck = new Set<string>();
   let published = 'RUNNING';
@@ -74,7 +75,7 @@ export async function transferBatch(input: TransferBatchInput): Promise<Transfer
           details();
         },
         details: () => undefined, // a batch's details line sums up its transfers instead
-      });
+      }, ledger);
       const scope = new CancellationScope();
       const done = scope.run(() => run.run()).then(
         () => undefined,

@@ -23,6 +23,11 @@ export interface UntilDoneOptions {
   onStuck?: (stuck: boolean) => void;
   /** Backoff cap between rounds of the rare in-workflow retry. */
   maxBackoffMs?: number;
+  /**
+   * false: no alarm timer of this step's own — the call it makes is watched elsewhere (a batch run's coalesced call
+   * watches all its requesters with one timer and reports to each through `onStuck`).
+   */
+  watch?: boolean;
 }
 
 let stuckCounter: ReturnType<typeof metricMeter.createCounter> | undefined;
@@ -39,7 +44,7 @@ export async function untilDone<T>(progress: Progress, stepName: string, fn: () 
   return CancellationScope.nonCancellable(async () => {
     let settled = false;
     let stuck = false;
-    const watch = condition(() => settled, opts.stuckAfterMs).then((finished) => {
+    const watch = (opts.watch === false ? Promise.resolve(true) : condition(() => settled, opts.stuckAfterMs)).then((finished) => {
       if (finished) return;
       stuck = true;
       progress.step(stepName).error ??= `still failing after ${opts.stuckAfterMs} ms (retried by the server)`;
