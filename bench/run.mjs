@@ -476,8 +476,16 @@ async function main() {
     return false;
   };
 
+  /** The batched API's batch-size histogram (sum, count) from its /metrics. */
+  async function batchSizes(to) {
+    const text = (await to.get('/metrics')).text;
+    const num = (k) => Number(text.match(new RegExp(`^sagaflow_batch_size_${k}\\{type="transfer"\\} (\\S+)`, 'm'))?.[1] ?? 0);
+    return { sum: num('sum'), count: num('count') };
+  }
+
   async function saga(name, { concurrency = S.concurrency, to = http, mode = 'saga' } = {}) {
     outcomes = {};
+    const sizesBefore = mode === 'batched' ? await batchSizes(to) : undefined;
     const { r, usage } = await measured(async (hooks) => {
       const cancel = windowHooks(hooks, S.warmupMs, S.durationMs);
       const res = await closedLoop({ concurrency, warmupMs: S.warmupMs, durationMs: S.durationMs, op: completedOp('wait=30', to) });
@@ -485,11 +493,13 @@ async function main() {
       return res;
     });
     if (r.firstError) log.warn(`${name}: ${r.firstError.message}`);
+    const sizesAfter = sizesBefore && (await batchSizes(to));
+    const batches = sizesAfter && sizesAfter.count - sizesBefore.count;
     return record(name, {
       tps: r.ok / r.windowS,
       lat: summarize(r.latencies),
       usage,
-      extra: { mode, ops: r.ok, concurrency, errors: r.errors, outcomes, measure: `transfers COMPLETED per second (POST with Prefer: wait=30 answered 200 COMPLETED, TRANSFER_MODE=${mode === 'batched' ? 'batched' : 'single'}), closed loop` },
+      extra: { mode, ops: r.ok, concurrency, ...(batches ? { batches, mean_batch_size: round((sizesAfter.sum - sizesBefore.sum) / batches, 1) } : {}), errors: r.errors, outcomes, measure: `transfers COMPLETED per second (POST with Prefer: wait=30 answered 200 COMPLETED, TRANSFER_MODE=${mode === 'batched' ? 'batched' : 'single'}), closed loop` },
     });
   }
 

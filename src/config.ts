@@ -84,10 +84,16 @@ const schema = z.object({
   MERCHANT_SUB_ACCOUNTS: int(16, 1, 256),
   /** Batched mode: `batched` groups the transfers an API process receives within a moment into one workflow run. */
   TRANSFER_MODE: z.enum(['batched', 'single']).default('batched'),
-  /** Most transfers in one batch. */
-  TRANSFER_BATCH_MAX_SIZE: int(64, 1, 500),
-  /** How long a batch may wait for company after its first transfer (0: never waits; it fills while others start). */
-  TRANSFER_BATCH_LINGER_MS: int(0, 0, 1000),
+  /**
+   * Most transfers in one batch. At most 40: the run's TransferId search attribute lists them all, and Temporal limits
+   * one search attribute value to 2 KB by default (40 ids of ~45 bytes).
+   */
+  TRANSFER_BATCH_MAX_SIZE: int(32, 1, 40),
+  /**
+   * Under load (batches of this process still running), how long a new batch waits for company after its first
+   * transfer; at low load it never waits. 0: never (it fills only while the previous batch starts).
+   */
+  TRANSFER_BATCH_LINGER_MS: int(30, 0, 1000),
   /** Batch starts one API process has in flight at once (requests meanwhile gather in the next batch). */
   TRANSFER_BATCH_MAX_STARTING: int(1, 1, 64),
 });

@@ -79,6 +79,21 @@ describe('GroupCommit', () => {
     await expect(gc.reserve().submit(2)).resolves.toBe('ok');
   });
 
+  it('when a linger is set but the system is not busy, then a lone request starts at once', async () => {
+    const groups: number[][] = [];
+    const gc = new GroupCommit<number, string>(
+      async (_id, items) => {
+        groups.push(items);
+        return 'ok';
+      },
+      { maxSize: 8, lingerMs: 5_000, maxInFlight: 1, busy: () => false },
+    );
+    const t0 = Date.now();
+    await gc.reserve().submit(1);
+    expect(Date.now() - t0).toBeLessThan(1_000);
+    expect(groups).toEqual([[1]]);
+  });
+
   it('when a linger is set, then a lone request waits for it and company arriving meanwhile joins', async () => {
     const { gc, groups } = recorder({ lingerMs: 40, startMs: 1 });
     const a = gc.reserve();

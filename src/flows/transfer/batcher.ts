@@ -25,6 +25,16 @@ import {
 export const transferSummary = (t: Pick<BatchedTransfer, 'amount' | 'currency' | 'fromAccountId' | 'toAccountId'>) =>
   `Transfer ${money(t.amount, t.currency)} ${t.fromAccountId} → ${t.toAccountId}`;
 
+/**
+ * How long a batched request waits on its batch's shared result before asking for its own transfer alone: a batch's
+ * transfers move in step (coalesced calls), so one long poll per batch answers them all; a transfer whose neighbour is
+ * slow (a compensation that keeps failing) gets its own answer through the awaitTransfer update after this.
+ */
+const SHARED_WAIT_MS = 5_000;
+
+/** The longest Prefer: wait (seconds): a shared long poll lasts as long as its longest waiter may. */
+const MAX_WAIT_S = 30;
+
 /** Place numbers leave room for the redraws that put an id on its shard: place k draws n from k·1000 on. */
 const DRAWS_PER_PLACE = 1000;
 
@@ -37,6 +47,17 @@ export interface TransferPlace {
 
 export function createTransferBatcher(deps: AppDeps) {
   const { config, temporal, metrics } = deps;
+  // The batches this process started that still run: one shared long poll on each one's result.
+  const running = new Map<string, Promise<TransferBatchResult | undefined>>();
+  const shared = (batchId: string, handle: WorkflowHandle) => {
+    let result = running.get(batchId);
+    if (!result) {
+      result = waitWithin(deps, MAX_WAIT_S, () => handle.result() as Promise<TransferBatchResult>);
+      running.set(batchId, result);
+      void result.finally(() => running.delete(batchId)).catch(() => undefined);
+    }
+    return result;
+  };
   const shards = deps.stores.of('ledger').length;
   const batchInput = (batchId: string, transfers: BatchedTransfer[]): TransferBatchInput => ({
     batchId,
@@ -68,11 +89,30 @@ export function createTransferBatcher(deps: AppDeps) {
         return handle;
       }
     },
-    config.flows.transfers.batch,
+    // Linger for company only while batches of this process run (under load); at low load a batch starts at once.
+    { ...config.flows.transfers.batch, busy: () => running.size > 0 },
     (size) => metrics.batchSize.observe({ type: 'transfer' }, size),
   );
 
   return {
+    /**
+     * Prefer: wait for a transfer of a batch: the batch's shared result when this process started it (one long poll
+     * for the whole batch), its own awaitTransfer update when the batch takes longer than SHARED_WAIT_MS or was started
+     * elsewhere.
+     */
+    async wait(handle: WorkflowHandle, id: string, seconds: number): Promise<TransferProgress | undefined> {
+      const batchId = batchOfTransfer(id)!;
+      if (seconds <= 0 || deps.draining?.aborted) return undefined;
+      const deadline = Date.now() + seconds * 1000;
+      let timer: NodeJS.Timeout | undefined;
+      const first = await Promise.race([
+        shared(batchId, handle).then((r) => r?.transfers.find((t) => t.id === id), () => undefined),
+        new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), Math.min(SHARED_WAIT_MS, seconds * 1000)))),
+      ]).finally(() => clearTimeout(timer));
+      if (first) return first;
+      const left = (deadline - Date.now()) / 1000;
+      return left < 0.05 ? undefined : awaitBatchedTransfer(deps, handle, id, left);
+    },
     /** A place in the open batch for a transfer from `fromAccountId`. */
     reserve(fromAccountId: string): TransferPlace {
       const place = group.reserve();

@@ -16,7 +16,7 @@ import { Amount, commonErrors, conflictResponse, Currency, envelopeOf, flowRoute
 import { validationHook } from '../../platform/http/validation';
 import { iso, mergeStatus, stepsView } from '../../platform/http/views';
 import { CustomerIdKey, FlowStatusKey } from '../../platform/workflow/search-attributes';
-import { awaitBatchedTransfer, createTransferBatcher, rejoinBatch, transferSummary } from './batcher';
+import { createTransferBatcher, rejoinBatch, transferSummary } from './batcher';
 import {
   awaitTransferUpdate,
   batchedTransferQuery,
@@ -130,7 +130,7 @@ export function transfersRouter(deps: AppDeps): Mount {
           load: (id, result: TransferProgress | undefined) => load(id, result, false),
           pending: (id) => pendingView(id, body),
           ...(batcher
-            ? { wait: (handle, id, seconds) => awaitBatchedTransfer(deps, handle, id, seconds) }
+            ? { wait: (handle, id, seconds) => batcher.wait(handle, id, seconds) }
             : { startAndWait: (id, seconds) => startWithUpdate(deps, 'transferMoney', singleOptions(id, { id, ...transfer }), awaitTransferUpdate, [id], seconds) }),
         },
       );

@@ -40,6 +40,9 @@ export async function transferMoney(input: TransferInput): Promise<TransferProgr
   return result;
 }
 
+/** Transfer ids a batch run lists in its TransferId search attribute (2 KB per value). */
+const MAX_LISTED = 40;
+
 /**
  * transferBatch: the transfers one API process received within a moment, run side by side in one workflow — each
  * with its own saga, compensation stack, barrier rows (keyed by the transfer's id), pivot and outcome, and its own
@@ -51,26 +54,30 @@ export async function transferBatch(input: TransferBatchInput): Promise<Transfer
   const ledger = coalescedLedgerSteps(topology, timeouts); // one call per step and shard for the transfers that reach it together
   const held = new Map<string, { run: TransferRun; scope: CancellationScope; done: Promise<void> }>();
   const stuck = new Set<string>();
+  // Counted as they change (no pass over the batch per change): running, completed, compensated.
+  const counts = { RUNNING: 0, COMPLETED: 0, COMPENSATED: 0 };
   let published = 'RUNNING';
   const publish = () => {
-    const now = stuck.size ? 'FAILED' : [...held.values()].every((h) => h.run.terminal) ? 'COMPLETED' : 'RUNNING';
+    const now = stuck.size ? 'FAILED' : counts.RUNNING === 0 ? 'COMPLETED' : 'RUNNING';
     if (now === published) return;
     published = now;
     upsertSearchAttributes([{ key: FlowStatusKey, value: now }]);
   };
-  const details = () => {
-    const states = [...held.values()].map((h) => h.run.view().status);
-    const count = (s: string) => states.filter((x) => x === s).length;
-    setCurrentDetails(`${held.size} transfers: ${count('RUNNING')} running, ${count('COMPLETED')} completed, ${count('COMPENSATED')} compensated${stuck.size ? `, ${stuck.size} need an operator` : ''}`);
-  };
+  const details = () =>
+    setCurrentDetails(`${held.size} transfers: ${counts.RUNNING} running, ${counts.COMPLETED} completed, ${counts.COMPENSATED} compensated${stuck.size ? `, ${stuck.size} need an operator` : ''}`);
 
   const add = (transfers: BatchedTransfer[], searchAttribute: boolean) => {
     const fresh = transfers.filter((t) => !held.has(t.id));
     for (const t of fresh) {
+      counts.RUNNING++;
       const run = new TransferRun({ ...t, timeouts, topology }, {
         status: (status) => {
           if (status === 'FAILED') stuck.add(t.id);
           else stuck.delete(t.id);
+          if (status === 'COMPLETED' || status === 'COMPENSATED') {
+            counts.RUNNING--;
+            counts[status]++;
+          }
           publish();
           details();
         },
@@ -85,7 +92,9 @@ export async function transferBatch(input: TransferBatchInput): Promise<Transfer
       );
       held.set(t.id, { run, scope, done });
     }
-    if (searchAttribute && fresh.length) upsertSearchAttributes([{ key: TransferIdKey, value: [...held.keys()] }]);
+    // The list stays within Temporal's 2 KB per search attribute value (TRANSFER_BATCH_MAX_SIZE ≤ 40): transfers added
+    // later by a retried request (rare) beyond that are held and run, but not listed.
+    if (searchAttribute && fresh.length && held.size - fresh.length < MAX_LISTED) upsertSearchAttributes([{ key: TransferIdKey, value: [...held.keys()].slice(0, MAX_LISTED) }]);
     return fresh.length;
   };
 

@@ -5,13 +5,16 @@
 // A request first reserves a place in the open group (its id can then name the group), does its own checks (say, an
 // Idempotency-Key claim), and then submits its item or abandons its place. A group is started once every place is
 // settled, fewer than `maxInFlight` groups are starting and either it is full (`maxSize`) or `lingerMs` passed since
-// it opened (0: at once). Each submitter learns how its group's start went.
+// it opened (0: at once). The linger applies only while `busy()` says the system is under load (default: always), so
+// a request at low load never waits for company. Each submitter learns how its group's start went.
 import { randomUUID } from 'node:crypto';
 
 export interface GroupCommitOptions {
   maxSize: number;
   lingerMs: number;
   maxInFlight: number;
+  /** Whether to linger now (e.g. earlier groups still running); the linger is skipped when false. */
+  busy?: () => boolean;
 }
 
 export interface Place<T, R> {
@@ -32,6 +35,8 @@ interface Group<T, R> {
   unsettled: number;
   items: Array<{ item: T; resolve: (r: R) => void; reject: (e: unknown) => void }>;
   sealed: boolean;
+  /** Waits up to lingerMs for company (decided when it opens). */
+  lingering?: boolean;
   timer?: NodeJS.Timeout;
 }
 
@@ -73,9 +78,14 @@ export class GroupCommit<T, R> {
     };
   }
 
+  private lingers(group: Group<T, R>): boolean {
+    return group.lingering ?? false;
+  }
+
   private newGroup(): Group<T, R> {
-    const group: Group<T, R> = { id: randomUUID(), openedAt: Date.now(), places: 0, unsettled: 0, items: [], sealed: false };
-    if (this.options.lingerMs > 0) {
+    const lingering = this.options.lingerMs > 0 && (this.options.busy?.() ?? true);
+    const group: Group<T, R> = { id: randomUUID(), openedAt: Date.now(), places: 0, unsettled: 0, items: [], sealed: false, lingering };
+    if (lingering) {
       group.timer = setTimeout(() => {
         this.seal(group);
         this.pump();
@@ -97,7 +107,7 @@ export class GroupCommit<T, R> {
   private pump() {
     // With no linger the open group closes as soon as a start slot is free and no closed group waits for it; it then
     // only waits for the places already taken (later requests open the next group, so a stream never starves it).
-    if (this.open && this.options.lingerMs === 0 && this.inFlight < this.options.maxInFlight && this.waiting.length === 0) this.seal(this.open);
+    if (this.open && !this.lingers(this.open) && this.inFlight < this.options.maxInFlight && this.waiting.length === 0) this.seal(this.open);
     for (let i = 0; i < this.waiting.length && this.inFlight < this.options.maxInFlight; ) {
       const group = this.waiting[i];
       if (group.unsettled > 0) {
