@@ -586,7 +586,7 @@ async function main() {
     // summary.
     const lat = { post: [], bare: [], full: [], floor: [] };
     const { defineSearchAttributeKey } = await import('@temporalio/common');
-    const sa = (n) => defineSearchAttributeKey(n, 'KEYWORD');
+    const sa = (n, type = 'KEYWORD') => defineSearchAttributeKey(n, type);
     const input = (b) => {
       const id = idOnShard(shardOf(b.fromAccountId, SHARDS)); // on the source's shard, as the API draws it
       return { id, ...b, memo: null, timeouts: TIMEOUTS, topology };
@@ -617,7 +617,7 @@ async function main() {
           workflowIdConflictPolicy: 'USE_EXISTING',
           workflowIdReusePolicy: 'REJECT_DUPLICATE',
           typedSearchAttributes: [
-            { key: sa('TransferId'), value: y.id },
+            { key: sa('TransferId', 'KEYWORD_LIST'), value: [y.id] },
             { key: sa('CustomerId'), value: y.fromAccountId },
             { key: sa('FlowStatus'), value: 'RUNNING' },
           ],
