@@ -82,6 +82,11 @@ const schema = z.object({
   MERCHANT_ACCOUNT_ID: z.string().default('merchant'),
   /** Sales in a currency spread over this many merchant sub-accounts (1 = a single, hot, row). */
   MERCHANT_SUB_ACCOUNTS: int(16, 1, 256),
+  /** The guarantee of a transfer whose request names none: saga, tcc or xa (see the README, "Choosing a guarantee"). */
+  TRANSFER_CONSISTENCY: z.enum(['saga', 'tcc', 'xa']).default('saga'),
+  /** The XA recovery job (every ledger worker): a prepared branch older than this is resolved from its flow's decision. */
+  XA_RECOVERY_AFTER_MS: int(60_000, 100),
+  XA_RECOVERY_INTERVAL_MS: int(30_000, 100),
 });
 
 export type Env = z.input<typeof schema>;
@@ -142,7 +147,9 @@ function toConfig(e: z.output<typeof schema>) {
       pointsPerMinorUnits: e.POINTS_PER_MINOR_UNITS,
       merchantAccountId: e.MERCHANT_ACCOUNT_ID,
       merchantSubAccounts: e.MERCHANT_SUB_ACCOUNTS,
+      transferConsistency: e.TRANSFER_CONSISTENCY,
     },
+    xaRecovery: { afterMs: e.XA_RECOVERY_AFTER_MS, intervalMs: e.XA_RECOVERY_INTERVAL_MS },
   } as const;
 }
 

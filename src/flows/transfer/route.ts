@@ -13,22 +13,46 @@ import { iso, mergeStatus, stepsView } from '../../platform/http/views';
 import { money } from '../../platform/money';
 import { CustomerIdKey, FlowStatusKey } from '../../platform/workflow/search-attributes';
 import {
+  consistencies,
   terminalTransferStatuses,
   TransferIdKey,
   transferProgressQuery,
   transferWorkflowId,
+  type Consistency as Mode,
+  type TransferPhase,
   type TransferProgress,
   type TransferStatus,
 } from './contract';
 
+/** The phase a finished transfer ended in, for a run whose progress is no longer known (its history is gone). */
+function finalPhase(mode: Mode, status: string): TransferPhase {
+  const done = { saga: 'credited', tcc: 'confirmed', xa: 'committed' } as const;
+  const undone = { saga: 'refunded', tcc: 'cancelled', xa: 'rolled-back' } as const;
+  return status === 'COMPLETED' ? done[mode] : status === 'COMPENSATED' ? undone[mode] : 'started';
+}
+
+const Consistency = z.enum(consistencies).openapi('Consistency', {
+  description:
+    'The guarantee between the two accounts (their ledger shards may be two databases on two servers). ' +
+    '`saga`: debit the source, then credit the destination (the credit is never reversed; a rejected credit refunds the debit); ' +
+    'cheapest, no locks held between steps, and a reader may see the money in neither account for a moment (phases started → debited → credited, or refunded). ' +
+    '`tcc`: try = hold on the source (balance → frozen) and a pending, unspendable credit on the destination; confirm applies both, cancel releases both; ' +
+    'a reader sees the money held on the source and pending on the destination, never spendable twice (phases started → held → confirmed, or cancelled). ' +
+    '`xa`: two-phase commit (MySQL/MariaDB XA) across the two databases: both rows stay locked from prepare to commit, and a reader never sees an intermediate state ' +
+    '(phases started → prepared → committed, or rolled-back). Default: the server\'s TRANSFER_CONSISTENCY (saga unless configured).',
+});
+const Phase = z.enum(['started', 'debited', 'credited', 'refunded', 'held', 'confirmed', 'cancelled', 'prepared', 'committed', 'rolled-back']);
+
 const CreateTransfer = z
-  .object({ fromAccountId: Id, toAccountId: Id, amount: Amount, currency: Currency, memo: Text(256).optional() })
+  .object({ fromAccountId: Id, toAccountId: Id, amount: Amount, currency: Currency, memo: Text(256).optional(), consistency: Consistency.optional() })
   .openapi('CreateTransfer');
 
 const TransferView = z
   .object({
     id: z.string(),
     status: z.enum(['RUNNING', 'COMPLETED', 'COMPENSATED', 'FAILED']),
+    consistency: Consistency,
+    phase: Phase.openapi({ description: 'Where the transfer is in its mode: see Consistency' }),
     fromAccountId: z.string(),
     toAccountId: z.string(),
     amount: z.number().int(),
@@ -43,7 +67,12 @@ const TransferView = z
 type TransferView = z.infer<typeof TransferView>;
 const TransferEnvelope = envelopeOf(TransferView, 'TransferEnvelope');
 
-const { create, get } = flowRoutes('transfer', CreateTransfer, TransferEnvelope, 'Start a transfer (saga: debit source → credit destination; a rejection refunds the debit)');
+const { create, get } = flowRoutes(
+  'transfer',
+  CreateTransfer,
+  TransferEnvelope,
+  'Start a transfer under the guarantee it names (saga: debit → credit; tcc: hold → confirm or cancel; xa: two-phase commit across the shard databases)',
+);
 
 export function transfersRouter(deps: AppDeps): Mount {
   const { config, stores } = deps;
@@ -54,9 +83,13 @@ export function transfersRouter(deps: AppDeps): Mount {
     const closed = row ? terminalTransferStatuses.includes(row.status as TransferStatus) : false;
     const progress = live ?? (!ask ? undefined : await askProgress(deps, transferWorkflowId(id), transferProgressQuery, { closed, hasRow: !!row }));
     if (!row && !progress) return undefined;
+    const status = mergeStatus(row?.status as TransferStatus | undefined, progress?.status, terminalTransferStatuses, 'RUNNING');
+    const consistency = progress?.consistency ?? 'saga';
     return {
       id,
-      status: mergeStatus(row?.status as TransferStatus | undefined, progress?.status, terminalTransferStatuses, 'RUNNING'),
+      status,
+      consistency,
+      phase: progress?.phase ?? finalPhase(consistency, status),
       fromAccountId: row?.from_account_id ?? progress!.fromAccountId,
       toAccountId: row?.to_account_id ?? progress!.toAccountId,
       amount: Number(row?.amount ?? progress!.amount),
@@ -70,7 +103,7 @@ export function transfersRouter(deps: AppDeps): Mount {
   }
 
   router.openapi(create, async (c) => {
-    const body = c.req.valid('json');
+    const { consistency = config.flows.transferConsistency, ...body } = c.req.valid('json');
     const headers = c.req.valid('header');
     if (body.fromAccountId === body.toAccountId) throw rejected('source and destination are the same account', LedgerErrors.SameAccount);
     // Each account is read on its own shard (both at once): rejections known before starting are 4001, not a flow.
@@ -83,7 +116,7 @@ export function transfersRouter(deps: AppDeps): Mount {
 
     const r = await postFlow(
       deps,
-      { principal: c.get('principal'), idempotencyKey: headers['idempotency-key'], prefer: headers.prefer, body },
+      { principal: c.get('principal'), idempotencyKey: headers['idempotency-key'], prefer: headers.prefer, body: { ...body, consistency } },
       {
         type: 'transfer',
         newId: () => newTransferId(stores, body.fromAccountId),
@@ -92,7 +125,7 @@ export function transfersRouter(deps: AppDeps): Mount {
         start: (id) =>
           startFlow(deps, 'transferMoney', {
             workflowId: transferWorkflowId(id),
-            args: [{ id, ...body, memo: body.memo ?? null, timeouts: stepTimeouts(config), topology: topologyOf(deps) }],
+            args: [{ id, ...body, memo: body.memo ?? null, consistency, timeouts: stepTimeouts(config), topology: topologyOf(deps) }],
             typedSearchAttributes: [
               { key: TransferIdKey, value: id },
               { key: CustomerIdKey, value: body.fromAccountId },
@@ -101,7 +134,7 @@ export function transfersRouter(deps: AppDeps): Mount {
             staticSummary: `Transfer ${money(body.amount, body.currency)} ${body.fromAccountId} → ${body.toAccountId}`,
           }),
         load: (id, result: TransferProgress | undefined) => load(id, result, false),
-        pending: (id) => pendingView(id, body),
+        pending: (id) => pendingView(id, body, consistency),
       },
     );
     return ok(c, r.view, r.status, r.headers);
@@ -116,6 +149,6 @@ export function transfersRouter(deps: AppDeps): Mount {
   return { path: '/v1/transfers', router };
 }
 
-function pendingView(id: string, body: z.infer<typeof CreateTransfer>): TransferView {
-  return { id, status: 'RUNNING', ...body, memo: body.memo ?? null, reason: null, reasonCode: null, steps: [], createdAt: null };
+function pendingView(id: string, body: Omit<z.infer<typeof CreateTransfer>, 'consistency'>, consistency: Mode): TransferView {
+  return { id, status: 'RUNNING', consistency, phase: 'started', ...body, memo: body.memo ?? null, reason: null, reasonCode: null, steps: [], createdAt: null };
 }
