@@ -81,7 +81,9 @@ export function prepareBranch(url: string, x: Xid, work: BranchWork): Promise<Xa
     const ops = await barrierOps(conn, x);
     if (ops.has('cancel')) throw new HangingBranchError(`branch ${x.bqual} of ${x.gtrid} arrived after its rollback`);
     if (ops.has('try')) return 'already-committed';
-    await conn.query('SET SESSION innodb_lock_wait_timeout = 5');
+    // Short waits, few rounds: a branch waiting on a row another prepared branch holds waits for that flow's phase 2;
+    // past that the attempt fails and Temporal retries it (the attempt must end well inside its start-to-close).
+    await conn.query('SET SESSION innodb_lock_wait_timeout = 2');
     return retryLockConflicts(async (): Promise<XaBranchOutcome> => {
       await conn.query(`XA START ${id}`);
       try {
@@ -99,7 +101,7 @@ export function prepareBranch(url: string, x: Xid, work: BranchWork): Promise<Xa
         await conn.query(`XA ROLLBACK ${id}`).catch(() => undefined);
         throw err;
       }
-    });
+    }, 3);
   });
 }
 
@@ -115,7 +117,7 @@ export function commitBranch(url: string, x: Xid): Promise<'committed' | 'alread
       const ops = await barrierOps(conn, x);
       if (ops.has('try') && !ops.has('cancel')) return 'already-committed';
       // Not prepared, not committed: only a decision taken without every branch prepared gets here. Retried.
-      throw new Error(`XA COMMIT ${x.gtrid}/${x.bqual}: the branch is neither prepared nor committed`);
+      throw new Error(`XA COMMIT ${x.gtrid}/${x.bqual}: the branch is neither prepared nor committed`, { cause: err });
     }
   });
 }
