@@ -103,7 +103,7 @@ function xidOf(branchId: string): Xid {
   return { gtrid: branch(branchId).flowId, bqual: branchId };
 }
 
-/** One signed movement inside an XA branch: a conditional UPDATE and its ledger line, or a business rejection. */
+/** One signed movement inside an XA branch: a conditional update plus its ledger line, or a business rejection. */
 async function xaMove(conn: Connection, x: TransferRecord, accountId: string, signed: number, flowId: string, step: string, kind: string) {
   const amount = Math.abs(signed);
   const sql =
