@@ -48,6 +48,22 @@ describe('XA branches', () => {
     expect(await prepared(x)).toBe(false);
   });
 
+  it('when the worker dies inside phase 1 (after XA START and the write, before PREPARE), then the server rolls the branch back and the retry prepares it', async () => {
+    const acc = await createAccount(ctx, 0, 'USD', { shard: 0 });
+    const x = xid();
+    const dying = await connect(url);
+    await dying.query(`XA START ${xidSql(x)}`);
+    await dying.query("INSERT INTO barriers (flow_id, branch_id, op, reason, created_at) VALUES (?, ?, 'try', 'try', NOW(3))", [x.gtrid, x.bqual]);
+    await credit(acc, 10)(dying);
+    dying.destroy(); // the process is gone: its connection closes with the branch neither ended nor prepared
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await prepared(x)).toBe(false);
+    expect(await account(ctx, acc)).toEqual({ balance: 0, frozen: 0 });
+    expect(await prepareBranch(url, x, credit(acc, 10))).toBe('prepared');
+    await commitBranch(url, x);
+    expect(await account(ctx, acc)).toEqual({ balance: 10, frozen: 0 });
+  });
+
   it('when phase 1 runs again after its branch prepared (its result lost), then it finds the branch and prepares nothing more', async () => {
     const acc = await createAccount(ctx, 0, 'USD', { shard: 0 });
     const x = xid();
