@@ -18,6 +18,9 @@
 //   start          POST /v1/transfers without wait vs a bare client.workflow.start from this process, one at a time,
 //                  interleaved and paced (plus, as diagnostics, a start with the API's options and GET /healthz)
 //   inflight       worker RSS with 200 orders held in AWAITING_APPROVAL (peak, and settled after V8's memory reducer)
+//   modes          (only when named: --scenarios modes) the three guarantees side by side: POST /v1/transfers with
+//                  consistency saga / tcc / xa, Prefer: wait=30, closed loop at each of --modes-concurrency (16,64):
+//                  tps, p50/p99, CPU per transfer (API + worker + both MariaDB + Temporal) and InnoDB row-lock waits
 // Transfers pair accounts so that --cross (default 0.8) of them cross shards, i.e. database servers. Then it runs every
 // rejection path of the transfer saga and audits the databases (money conserved summed over both shards, ledgers sum
 // to balances on each shard, every transfer COMPLETED exactly once with its row on its source's shard, one barrier row
@@ -84,6 +87,7 @@ const { values: opt } = parseArgs({
     'worker-node-args': { type: 'string', default: '' },
     'start-samples': { type: 'string' },
     inflight: { type: 'string', default: '200' },
+    'modes-concurrency': { type: 'string', default: '16,64' },
     'inflight-settle': { type: 'string' },
   },
 });
@@ -105,10 +109,12 @@ const S = {
   inflight: Number(opt.inflight),
 };
 if (!(S.cross >= 0 && S.cross <= 1)) throw new Error('--cross is a fraction between 0 and 1');
-const ALL = ['direct-db', 'saga', 'batched', 'sync', 'sync-batched', 'direct-db-paced', 'checkout', 'start', 'inflight'];
+const ALL = ['direct-db', 'saga', 'batched', 'sync', 'sync-batched', 'direct-db-paced', 'checkout', 'start', 'inflight', 'modes'];
+/** What runs without --scenarios: `modes` only when named (it adds six windows). */
+const DEFAULT_SCENARIOS = ALL.filter((s) => s !== 'modes');
 // The names of 0.1 (its local-activities scenarios saga-local / sync-local are gone with FLOW_LOCAL_ACTIVITIES).
 const ALIASES = { 'saga-remote': 'saga', 'sync-remote': 'sync' };
-const wanted = new Set(opt.scenarios ? opt.scenarios.split(',').map((s) => ALIASES[s.trim()] ?? s.trim()) : ALL);
+const wanted = new Set(opt.scenarios ? opt.scenarios.split(',').map((s) => ALIASES[s.trim()] ?? s.trim()) : DEFAULT_SCENARIOS);
 for (const w of wanted) if (!ALL.includes(w)) throw new Error(`unknown scenario ${w} (${ALL.join(', ')})`);
 const kv = (list) => Object.fromEntries(list.map((s) => [s.slice(0, s.indexOf('=')), s.slice(s.indexOf('=') + 1)]));
 
@@ -577,6 +583,7 @@ async function main() {
   if (wanted.has('sync-batched')) await sync('sync-batched', S.syncRate, { to: httpBatched, mode: 'batched' });
   if (wanted.has('direct-db-paced')) await directDb('direct-db-paced', { ...directArgs, rate: S.syncRate, concurrency: 0, durationMs: S.pacedMs });
   if (wanted.has('checkout')) await checkout('checkout');
+  const modes = wanted.has('modes') ? await modesScenario({ http, ledgerSql, measured, windowHooks, record }) : null;
 
   if (wanted.has('start')) {
     // Sequential, interleaved (POST, bare start, start with the API's options, GET /healthz), so all see the same
@@ -767,6 +774,7 @@ async function main() {
     checkout_orders_per_s: co ? { in_flight: co.concurrency, orders_per_s: co.tps, p50_ms: co.p50_ms, p99_ms: co.p99_ms } : null,
     worker_rss_200_inflight_mb: workerInflight?.worker_rss_mb ?? null,
     inflight: workerInflight,
+    modes,
     audit,
   };
   const outDir = join(root, 'bench/results');
@@ -880,12 +888,18 @@ async function auditDb({ client, ledgerSql, ordersSql, inventorySql, onShard }, 
     if (misplaced.length) problems.push(`shard ${s}: accounts of another shard: ${cap(misplaced).join(', ')}`);
   }
 
-  // Transfers: each exactly once, on its source's shard, COMPLETED.
+  // Transfers: each exactly once, on its source's shard, COMPLETED. The modes scenario's (tcc/xa rows and barriers of
+  // their own) are audited apart, below.
   const transfers = new Map();
+  const modeTransfers = new Map();
   const dupes = [];
   const wrongShard = [];
   for (const [s, sql] of ledgerSql.entries()) {
-    for (const r of await rows(sql, `SELECT id, from_account_id AS f, to_account_id AS t, status FROM transfers WHERE id NOT LIKE 'path-%'`)) {
+    for (const r of await rows(sql, `SELECT id, from_account_id AS f, to_account_id AS t, status, memo FROM transfers WHERE id NOT LIKE 'path-%'`)) {
+      if (r.memo?.startsWith(MODES_MEMO)) {
+        modeTransfers.set(r.id, r);
+        continue;
+      }
       if (transfers.has(r.id)) dupes.push(r.id);
       const src = shardOf(r.f, SHARDS);
       if (src !== s || shardOf(r.id, SHARDS) !== s) wrongShard.push(`${r.id} on ${s} (source ${r.f} on ${src})`);
@@ -924,7 +938,7 @@ async function auditDb({ client, ledgerSql, ordersSql, inventorySql, onShard }, 
       const exp = want(x).sort().join(' ');
       if (got !== exp) bad.push(`${id}: ${got || 'none'} (expected ${exp})`);
     }
-    const orphans = [...found.keys()].filter((id) => !transfers.has(id));
+    const orphans = [...found.keys()].filter((id) => !transfers.has(id) && !modeTransfers.has(id));
     if (bad.length) problems.push(`${bad.length} transfers with the wrong ${what}: ${cap(bad).join('; ')}`);
     if (orphans.length) problems.push(`${orphans.length} flows with ${what} but no transfer row: ${cap(orphans).join(', ')}`);
     return n;
@@ -941,6 +955,8 @@ async function auditDb({ client, ledgerSql, ordersSql, inventorySql, onShard }, 
     (s, r) => `${s}:${r.step}/${r.account_id}`,
     (x) => [`${x.src}:debit/${x.f}`, `${x.dst}:credit/${x.t}`],
   );
+
+  problems.push(...(await auditModes(ledgerSql, modeTransfers)));
 
   // The rejection paths: their flows ended as expected, their rows (on the source's shard) say so, and the refunds
   // put the money back.
@@ -1001,6 +1017,103 @@ async function auditDb({ client, ledgerSql, ordersSql, inventorySql, onShard }, 
   };
 }
 
+// ---- the modes scenario: saga, tcc and xa side by side (kept in one block) ---------------------------------------------
+
+const MODES_MEMO = 'bench-modes';
+
+/** InnoDB row-lock waits so far, summed over the ledger servers (one connection per server). */
+async function rowLockWaits(ledgerSql) {
+  let waits = 0;
+  let timeMs = 0;
+  for (const sql of ledgerSql) {
+    const [rows] = await sql.query("SHOW GLOBAL STATUS LIKE 'Innodb_row_lock_%'");
+    const v = Object.fromEntries(rows.map((r) => [r.Variable_name, Number(r.Value)]));
+    waits += v.Innodb_row_lock_waits ?? 0;
+    timeMs += v.Innodb_row_lock_time ?? 0;
+  }
+  return { waits, timeMs };
+}
+
+async function modesScenario({ http, ledgerSql, measured, windowHooks, record }) {
+  const levels = opt['modes-concurrency'].split(',').map(Number).filter((n) => n > 0);
+  const rows = [];
+  for (const concurrency of levels) {
+    for (const mode of ['saga', 'tcc', 'xa']) {
+      const outcomes = {};
+      let locksAtStart;
+      let locksAtEnd;
+      const op = async () => {
+        const body = { ...transferBody(), consistency: mode, memo: `${MODES_MEMO} ${mode}` };
+        const r = await http.post('/v1/transfers', body, { prefer: 'wait=30', 'idempotency-key': randomUUID() });
+        const k = `${r.status} ${r.body?.data?.status ?? r.body?.code ?? ''}`.trim();
+        outcomes[k] = (outcomes[k] ?? 0) + 1;
+        if (r.status >= 400) throw new Error(`POST /v1/transfers (${mode}) ${r.status}: ${r.text.slice(0, 300)}`);
+        return r.status === 200 && r.body?.data?.status === 'COMPLETED';
+      };
+      const { r, usage } = await measured(async (hooks) => {
+        const wrapped = {
+          start: () => (hooks.start(), rowLockWaits(ledgerSql).then((l) => (locksAtStart ??= l))),
+          end: () => (hooks.end(), rowLockWaits(ledgerSql).then((l) => (locksAtEnd ??= l))),
+        };
+        const cancel = windowHooks(wrapped, S.warmupMs, S.durationMs);
+        const res = await closedLoop({ concurrency, warmupMs: S.warmupMs, durationMs: S.durationMs, op });
+        cancel();
+        return res;
+      });
+      locksAtStart ??= await rowLockWaits(ledgerSql);
+      locksAtEnd ??= await rowLockWaits(ledgerSql);
+      const cpu = ['api', 'worker', 'mariadb_a', 'mariadb_b', 'temporal'].reduce((a, k) => a + (usage[k]?.cpu_s ?? 0), 0);
+      const lockWaits = locksAtEnd.waits - locksAtStart.waits;
+      const s = record(`modes-${mode}@${concurrency}`, {
+        tps: r.ok / r.windowS,
+        lat: summarize(r.latencies),
+        usage,
+        extra: {
+          concurrency,
+          consistency: mode,
+          errors: r.errors,
+          outcomes,
+          cpu_ms_per_transfer: r.ok ? round((cpu * 1000) / r.ok, 1) : null,
+          row_lock_waits: lockWaits,
+          row_lock_waits_per_transfer: r.ok ? round(lockWaits / r.ok, 3) : null,
+          row_lock_wait_ms: locksAtEnd.timeMs - locksAtStart.timeMs,
+          measure: 'transfers COMPLETED per second (POST with consistency and Prefer: wait=30 answered 200 COMPLETED), closed loop',
+        },
+      });
+      rows.push({ mode, concurrency, tps: s.tps, p50_ms: s.p50_ms, p99_ms: s.p99_ms, cpu_ms_per_transfer: s.cpu_ms_per_transfer, row_lock_waits: lockWaits, row_lock_wait_ms: s.row_lock_wait_ms });
+    }
+  }
+  return rows;
+}
+
+/** The modes scenario's transfers: each COMPLETED, nothing frozen or pending on any account, no prepared XA left. */
+async function auditModes(ledgerSql, modeTransfers) {
+  const problems = [];
+  const notDone = [...modeTransfers.values()].filter((t) => t.status !== 'COMPLETED');
+  if (notDone.length) problems.push(`${notDone.length} modes transfers not COMPLETED`);
+  for (const [s, sql] of ledgerSql.entries()) {
+    const [[left]] = await sql.query('SELECT COUNT(*) AS n FROM accounts WHERE frozen <> 0 OR pending <> 0');
+    if (Number(left.n)) problems.push(`shard ${s}: ${left.n} accounts with money held or pending`);
+    const [prepared] = await sql.query('XA RECOVER');
+    if (prepared.length) problems.push(`shard ${s}'s server: ${prepared.length} prepared XA transactions left`);
+  }
+  return problems;
+}
+
+function modesMarkdown(modes) {
+  if (!modes?.length) return [];
+  return [
+    '### The three guarantees side by side (modes)',
+    '',
+    '| mode | in flight | tps | p50 ms | p99 ms | CPU ms / transfer | row-lock waits | row-lock wait ms |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    ...modes.map((m) => `| ${m.mode} | ${m.concurrency} | ${m.tps} | ${m.p50_ms} | ${m.p99_ms} | ${m.cpu_ms_per_transfer ?? ''} | ${m.row_lock_waits} | ${m.row_lock_wait_ms} |`),
+    '',
+    'CPU per transfer: API + worker + both MariaDB servers + Temporal CPU in the window over the transfers completed in it. Row-lock waits: InnoDB row-lock waits (and their total time) on the two ledger servers in the window.',
+    '',
+  ];
+}
+
 function markdown(r) {
   const m = r.machine;
   const st = r.settings;
@@ -1055,6 +1168,7 @@ function markdown(r) {
     }
     lines.push('', '![throughput and latency against concurrency](latest.svg)', '');
   }
+  lines.push(...modesMarkdown(r.modes));
   lines.push('| target | value | target | met |', '|---|---:|---|---|');
   for (const [k, t] of Object.entries(r.targets)) lines.push(`| ${k} | ${t.value ?? 'n/a'} | ${t.target} | ${t.met == null ? 'n/a' : t.met ? 'yes' : '**no**'} |`);
   for (const [k, v] of Object.entries(r.ratios)) if (!(k in r.targets)) lines.push(`| ${k} | ${v ?? 'n/a'} | | |`);

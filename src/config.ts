@@ -96,6 +96,11 @@ const schema = z.object({
   TRANSFER_BATCH_LINGER_MS: int(30, 0, 1000),
   /** Batch starts one API process has in flight at once (requests meanwhile gather in the next batch). */
   TRANSFER_BATCH_MAX_STARTING: int(1, 1, 64),
+  /** The guarantee of a transfer whose request names none: saga, tcc or xa (see the README, "Choosing a guarantee"). */
+  TRANSFER_CONSISTENCY: z.enum(['saga', 'tcc', 'xa']).default('saga'),
+  /** The XA recovery job (every ledger worker): a prepared branch older than this is resolved from its flow's decision. */
+  XA_RECOVERY_AFTER_MS: int(60_000, 100),
+  XA_RECOVERY_INTERVAL_MS: int(30_000, 100),
 });
 
 export type Env = z.input<typeof schema>;
@@ -160,7 +165,9 @@ function toConfig(e: z.output<typeof schema>) {
         mode: e.TRANSFER_MODE,
         batch: { maxSize: e.TRANSFER_BATCH_MAX_SIZE, lingerMs: e.TRANSFER_BATCH_LINGER_MS, maxInFlight: e.TRANSFER_BATCH_MAX_STARTING },
       },
+      transferConsistency: e.TRANSFER_CONSISTENCY,
     },
+    xaRecovery: { afterMs: e.XA_RECOVERY_AFTER_MS, intervalMs: e.XA_RECOVERY_INTERVAL_MS },
   } as const;
 }
 

@@ -11,6 +11,7 @@ import { runOfFlow, workflowModules } from './flows';
 import { FLOWS_UNIT } from './platform/http/flow-temporal';
 import { logger, type Logger } from './platform/logger';
 import { startRetentionJob, temporalRunningFlows } from './platform/retention';
+import { startXaRecoveryJob, temporalDecider } from './platform/xa-recovery';
 import { openStores, taskQueueOf, type OpenStore, type StoreRef } from './platform/stores';
 import { connectClient, connectionOptions } from './platform/temporal/connection';
 import { prebuiltBundle, writeWorkflowEntry } from './platform/temporal/bundle';
@@ -97,6 +98,11 @@ export async function createWorkers(o: WorkerSetOptions): Promise<Worker[]> {
   return Promise.all(workers);
 }
 
+/** The XA recovery job on every served store whose domain runs XA branches. */
+export function startXaRecovery(stores: OpenStore[], config: Config, decide: Parameters<typeof startXaRecoveryJob>[2], log: Logger) {
+  return stores.filter((s) => domainNamed(s.domain).xa).map((s) => startXaRecoveryJob(s, config.xaRecovery, decide, log));
+}
+
 function serveArg(argv: string[]): string[] | undefined {
   const i = argv.findIndex((a) => a === '--serve' || a.startsWith('--serve='));
   if (i < 0) return undefined;
@@ -124,6 +130,8 @@ async function main() {
   const client = stores.list.length ? await connectClient(config.temporal) : undefined;
   const running = client ? temporalRunningFlows(client, runOfFlow) : async () => new Set<string>();
   const retention = stores.list.map((s) => startRetentionJob(s, config.retention, running, log));
+  // Prepared XA branches left by a crash are resolved by their flow's decision (or presumed aborted).
+  const xa = client ? startXaRecovery(stores.list, config, temporalDecider(client), log) : [];
   log.info(
     {
       units: [...(selection.flows ? [FLOWS_UNIT] : []), ...selection.stores.map((s) => s.unit)],
@@ -136,7 +144,7 @@ async function main() {
   try {
     await Promise.all(workers.map((w) => w.run())); // each resolves after a shutdown signal once its tasks drained
   } finally {
-    for (const r of retention) r.stop();
+    for (const r of [...retention, ...xa]) r.stop();
     await client?.connection.close();
     await connection.close();
     await stores.close();

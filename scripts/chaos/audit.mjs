@@ -2,6 +2,9 @@
 // - ledger (every shard): money per currency conserved over all shards to the cent (balance + frozen, merchant
 //   accounts included); nothing negative; nothing frozen and no payment hold left; every account on the shard its id
 //   maps to, its ledger entries (on that shard) summing to its balance; every transfer row on its source's shard;
+//   nothing pending (TCC transfers) and no prepared XA transaction on any server (XA RECOVER empty);
+// - transfers by mode: saga (debit → credit, or refunded), tcc (held → confirmed, or cancelled), xa (both branches
+//   committed, or nothing written and both branches blocked by their rollback's barrier rows);
 // - inventory: nothing reserved, stock = initial − units of CONFIRMED orders;
 // - loyalty: exactly one points row per CONFIRMED order with the right amount, none for cancelled ones;
 // - orders: every flow the load started ended terminal (COMPLETED/COMPENSATED, CONFIRMED/CANCELLED) and its row says
@@ -102,9 +105,16 @@ export async function audit({ urls, shardOf, flows, seed, initialTotals, rec, ap
     const transfers = new Map(); // id → row (with .shard)
     const payments = new Map(); // order id → row (with .shard)
     summary.shards = {};
+    const perShardPrepared = {};
+    summary.xaPrepared = perShardPrepared;
     for (const i of shards) {
       const db = ledgerDb(i);
-      const rows = await q(db, 'SELECT id, currency, balance, frozen FROM accounts');
+      const rows = await q(db, 'SELECT id, currency, balance, frozen, pending FROM accounts');
+      for (const a of rows) if (Number(a.pending) !== 0) v('pending-left', { account: a.id, shard: i, pending: Number(a.pending) });
+      // XA RECOVER lists the whole server's prepared transactions: after quiescence there must be none.
+      const prepared = await q(db, 'XA RECOVER');
+      perShardPrepared[db] = prepared.length;
+      for (const x of prepared) v('xa-prepared-left', { shard: i, xid: Buffer.from(x.data).toString() });
       const perShard = { accounts: rows.length, totals: {} };
       for (const a of rows) {
         const balance = Number(a.balance);
@@ -197,7 +207,7 @@ export async function audit({ urls, shardOf, flows, seed, initialTotals, rec, ap
     for (const f of flows.values()) {
       const wf = `${f.type}-${f.id}`;
       knownWorkflows.add(wf);
-      bump(`${f.kind}:${f.status}${f.reasonCode ? `:${f.reasonCode}` : ''}`);
+      bump(`${f.kind}${f.body?.consistency ? `/${f.body.consistency}` : ''}:${f.status}${f.reasonCode ? `:${f.reasonCode}` : ''}`);
       const ctx = { id: f.id, kind: f.kind, status: f.status, reason: f.reasonCode };
       if (!f.status || !['COMPLETED', 'COMPENSATED', 'CONFIRMED', 'CANCELLED'].includes(f.status)) {
         v(f.status === 'FAILED' ? 'flow-failed' : 'flow-not-terminal', ctx);
@@ -280,7 +290,10 @@ function checkTransfer(f, row, { net, steps }, v, ctx, shardOf) {
   if (row.from_account_id !== b.fromAccountId || row.to_account_id !== b.toAccountId || Number(row.amount) !== b.amount) v('transfer-row-differs', ctx);
   if (row.shard !== shardOf(b.fromAccountId)) v('transfer-on-wrong-shard', { ...ctx, shard: row.shard });
   const names = Object.keys(steps).sort().join(',');
-  if (f.status === 'COMPLETED') {
+  const mode = b.consistency ?? 'saga';
+  if (mode !== 'saga') {
+    checkTransferMode(f, mode, { net, steps }, names, v, ctx);
+  } else if (f.status === 'COMPLETED') {
     const ok = names === 'credit,debit' && net[b.fromAccountId] === -b.amount && net[b.toAccountId] === b.amount;
     if (!ok) v('transfer-effects', { ...ctx, steps: names, net });
   } else {
@@ -308,7 +321,38 @@ function checkBranches(branches, expect, v, ctx) {
   return states;
 }
 
+/** A tcc or xa transfer's ledger entries: tcc holds (tcc-hold) then confirms (tcc-confirm) or cancels (tcc-cancel);
+ * xa writes its debit and credit together (xa-debit, xa-credit) or nothing at all. */
+function checkTransferMode(f, mode, { net, steps }, names, v, ctx) {
+  const b = f.body;
+  const moved = net[b.fromAccountId] === -b.amount && net[b.toAccountId] === b.amount;
+  const still = Object.values(net).every((x) => x === 0);
+  const ok =
+    f.status === 'COMPLETED'
+      ? moved && names === (mode === 'tcc' ? 'tcc-confirm,tcc-hold' : 'xa-credit,xa-debit')
+      : still && (mode === 'tcc' ? !steps['tcc-confirm'] && !!steps['tcc-hold'] === !!steps['tcc-cancel'] : names === '');
+  if (!ok) v('transfer-effects', { ...ctx, mode, steps: names, net });
+  if (f.status !== 'COMPLETED' && f.reasonCode !== 'InsufficientFunds') v('unexpected-compensation', { ...ctx, mode });
+}
+
 function checkTransferBarriers(f, branches, { steps }, v, ctx, shardOf) {
+  const mode = f.body.consistency ?? 'saga';
+  if (mode === 'tcc') {
+    const src = `ledger-${shardOf(f.body.fromAccountId)}|tcc-from`;
+    const dst = `ledger-${shardOf(f.body.toAccountId)}|tcc-to`;
+    const allowed = f.status === 'COMPLETED' ? ['confirmed'] : ['none', 'cancelled', 'null-cancelled'];
+    const s = checkBranches(branches, { [src]: { kind: 'tcc', allowed }, [dst]: { kind: 'tcc', allowed } }, v, ctx);
+    if ((s[src] === 'confirmed' || s[src] === 'cancelled') !== !!steps['tcc-hold']) v('barrier-effect-mismatch', { ...ctx, branch: src, state: s[src], steps: Object.keys(steps) });
+    return;
+  }
+  if (mode === 'xa') {
+    // A committed branch keeps its `try` row (written inside the branch); a rolled-back one has the rollback's rows.
+    const [from, to] = [shardOf(f.body.fromAccountId), shardOf(f.body.toAccountId)];
+    const keys = from === to ? [`ledger-${from}|xa-both`] : [`ledger-${from}|xa-from`, `ledger-${to}|xa-to`];
+    const allowed = f.status === 'COMPLETED' ? ['tried'] : ['none', 'null-cancelled'];
+    checkBranches(branches, Object.fromEntries(keys.map((k) => [k, { kind: 'tcc', allowed }])), v, ctx);
+    return;
+  }
   const src = `ledger-${shardOf(f.body.fromAccountId)}|debit`;
   const dst = `ledger-${shardOf(f.body.toAccountId)}|credit`;
   // The debit is compensable (refunded, or a null compensation when it never committed); the credit is the pivot: it

@@ -2,7 +2,7 @@
 // - Seed: hot USD accounts on every ledger shard (POST /v1/accounts draws the id, and with it the shard: accounts are
 //   opened until each shard holds enough), EUR accounts on every shard (currency mismatches and EUR transfers),
 //   products with limited stock (inventory, server B; the orders go to server A).
-// - Load: transfers among hot accounts, most of them across shards on purpose (and from the merchant account, on its
+// - Load: transfers (each in a random mode: saga, tcc or xa) among hot accounts, most of them across shards on purpose (and from the merchant account, on its
 //   own shard, back to them), transfers that must be rejected
 //   (insufficient funds → COMPENSATED; USD into a EUR account → 422), orders (small, out of stock, paid in the wrong
 //   currency → 422, over the approval threshold then approved / cancelled / left to time out, cancelled while
@@ -13,6 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+export const CONSISTENCIES = ['saga', 'tcc', 'xa'];
 export const TERMINAL = { transfer: ['COMPLETED', 'COMPENSATED', 'FAILED'], order: ['CONFIRMED', 'CANCELLED', 'FAILED'] };
 export const APPROVAL_THRESHOLD = 50_000;
 
@@ -124,7 +125,8 @@ export class Load {
     const n = ++this.opSeq;
     const s = this.seed;
     const r = Math.random() * 100;
-    const transfer = (kind, body) => ({ kind, type: 'transfer', path: '/v1/transfers', body });
+    // Every transfer picks one of the three guarantees (saga, tcc, xa) at random: the mix runs all of them side by side.
+    const transfer = (kind, body) => ({ kind, type: 'transfer', path: '/v1/transfers', body: { ...body, consistency: pick(CONSISTENCIES) } });
     const order = (kind, items, extra = {}) => ({ kind, type: 'order', path: '/v1/orders', body: { customerId: `chaos-cust-${int(1, 8)}`, paymentAccountId: pick(s.hot), items }, ...extra });
     // Now and then a line of the rare product (3 in stock): the last units are fought over, then it is sold out.
     const small = () => Array.from({ length: int(1, 3) }, () => (chance(0.04) ? { sku: s.products.rare.sku, quantity: 1 } : { sku: pick(s.products.cheap).sku, quantity: int(1, 3) }));

@@ -177,7 +177,7 @@ export class ChaosStack {
     const logFile = join(this.logDir, `${name}.log`);
     const entry = start(name, process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
       cwd: this.root,
-      env: { ...this.baseEnv(), ...workerProcessEnv(this.baseEnv()), WORKER_SERVE: unit, WORKFLOW_BUNDLE_PATH: this.bundlePath, LOG_LEVEL: 'info', WORKER_SHUTDOWN_GRACE_MS: '5000', DB_POOL_MAX: '10' },
+      env: { ...this.baseEnv(), ...workerProcessEnv(this.baseEnv()), WORKER_SERVE: unit, WORKFLOW_BUNDLE_PATH: this.bundlePath, LOG_LEVEL: 'info', WORKER_SHUTDOWN_GRACE_MS: '5000', DB_POOL_MAX: '10', XA_RECOVERY_AFTER_MS: '10000', XA_RECOVERY_INTERVAL_MS: '5000' },
       logFile,
     });
     entry.logFile = logFile;

@@ -17,6 +17,8 @@ export interface DomainDefinition {
   activities?(deps: { store: OpenStore; config: Config }): Record<string, ActivityFn>;
   /** Read routes over the domain's own stores. */
   routes?(deps: AppDeps): Mount[];
+  /** Its activities run XA branches: every worker serving one of its stores runs the XA recovery job on it. */
+  xa?: boolean;
   /** Idempotent demo data for `npm run dev`; returns the rows created. */
   seed?(store: OpenStore): Promise<number>;
 }

@@ -103,6 +103,38 @@ describe('/v1/transfers', () => {
     }
   });
 
+  it.each([
+    ['tcc', 'confirmed', ['hold-source:try', 'pending-credit:try', 'hold-source:confirm', 'pending-credit:confirm', 'record-outcome']],
+    ['xa', 'committed', null],
+  ] as const)('when a transfer asks for consistency %s, then it runs in that mode and POST and GET show the mode and its phase', async (mode, phase, steps) => {
+    const a = (await api.call('POST', '/v1/accounts', { owner: 'carol', currency: 'USD', initialBalance: 5_000 })).json.data.id;
+    const b = (await api.call('POST', '/v1/accounts', { owner: 'dave', currency: 'USD' })).json.data.id;
+    const res = await api.call('POST', '/v1/transfers', { fromAccountId: a, toAccountId: b, amount: 1_200, currency: 'USD', consistency: mode }, { prefer: 'wait=30' });
+    expect(res.status).toBe(200);
+    expect(res.json.data).toMatchObject({ status: 'COMPLETED', consistency: mode, phase });
+    if (steps) expect(res.json.data.steps.map((s: { name: string }) => s.name)).toEqual(steps);
+    const got = await api.call('GET', `/v1/transfers/${res.json.data.id}`);
+    expect(got.json.data).toMatchObject({ status: 'COMPLETED', consistency: mode, phase });
+    expect(await account(api, a)).toEqual({ balance: 3_800, frozen: 0 });
+    expect(await account(api, b)).toEqual({ balance: 1_200, frozen: 0 });
+  });
+
+  it('when a transfer names no mode, then the configured default (saga here) is shown', async () => {
+    const res = await api.call('POST', '/v1/transfers', { fromAccountId: from, toAccountId: to, amount: 10, currency: 'USD' }, { prefer: 'wait=30' });
+    expect(res.json.data).toMatchObject({ status: 'COMPLETED', consistency: 'saga', phase: 'credited' });
+  });
+
+  it('when a transfer names an unknown mode, then it answers 4000 and nothing is written', async () => {
+    const before = await moneyIn(api, [from, to]);
+    const balance = (await account(api, from))!.balance;
+    const res = await api.call('POST', '/v1/transfers', { fromAccountId: from, toAccountId: to, amount: 10, currency: 'USD', consistency: '2pc' }, { prefer: 'wait=5' });
+    expect(res.status).toBe(400);
+    expect(res.json.code).toBe(4000);
+    expect(res.json.data.errors.map((e: { path: string }) => e.path)).toEqual(['body.consistency']);
+    expect(await moneyIn(api, [from, to])).toBe(before);
+    expect((await account(api, from))!.balance).toBe(balance);
+  });
+
   it('when a transfer id is unknown on its shard, then GET answers 404', async () => {
     const res = await api.call('GET', `/v1/transfers/${uid('t-')}`);
     expect(res.status).toBe(404);

@@ -187,3 +187,24 @@ export function testTracing() {
 }
 export const spans = new InMemorySpanExporter();
 export const testTracingPlugin = () => tracingPlugin(testTracing());
+
+// ----- transfer modes: what a TCC or XA transfer may leave behind -----
+
+/** An account's pending (unspendable, incoming TCC) credit. */
+export async function pendingOf(ctx: Pick<FlowsEnv, 'stores'>, id: string): Promise<number> {
+  const [row] = await select<{ pending: number }>(ledgerDb(ctx, id), 'SELECT pending FROM accounts WHERE id = ?', [id]);
+  return Number(row?.pending ?? 0);
+}
+
+/** Prepared XA transactions (XA RECOVER) on every ledger shard's server whose gtrid starts with `prefix`. */
+export async function preparedXa(ctx: Pick<FlowsEnv, 'stores'>, prefix = ''): Promise<string[]> {
+  const found = new Set<string>();
+  for (const shard of ctx.stores.of('ledger')) {
+    const rows = await shard.db.query('XA RECOVER', { type: 'SELECT' as never });
+    for (const r of rows as unknown as { gtrid_length: number; data: Buffer | string }[]) {
+      const data = Buffer.isBuffer(r.data) ? r.data.toString() : String(r.data);
+      if (data.startsWith(prefix)) found.add(`${data.slice(0, Number(r.gtrid_length))},${data.slice(Number(r.gtrid_length))}`);
+    }
+  }
+  return [...found];
+}

@@ -112,6 +112,30 @@ describe.runIf(process.env.RECORD_HISTORIES === '1')('record histories', () => {
     );
   });
 
+  it('transfer paths in the tcc and xa modes', async () => {
+    const rich = await createAccount(ctx, 10_000, 'USD', { shard: 0 });
+    const usd = await createAccount(ctx, 0, 'USD', { shard: 1 });
+    const eur = await createAccount(ctx, 0, 'EUR', { shard: 1 });
+    const paths = {
+      'transfer-tcc-confirmed': { consistency: 'tcc', fromAccountId: rich, toAccountId: usd, status: 'COMPLETED' },
+      'transfer-tcc-cancelled': { consistency: 'tcc', fromAccountId: rich, toAccountId: eur, status: 'COMPENSATED' },
+      'transfer-xa-committed': { consistency: 'xa', fromAccountId: rich, toAccountId: usd, status: 'COMPLETED' },
+      'transfer-xa-rolled-back': { consistency: 'xa', fromAccountId: rich, toAccountId: eur, status: 'COMPENSATED' },
+    };
+    await withWorker(ctx, async (taskQueue, { topology }) => {
+      for (const [name, { status, ...rest }] of Object.entries(paths)) {
+        const id = newTransferId(ctx.stores, rest.fromAccountId);
+        const handle = await ctx.env.client.workflow.start('transferMoney', {
+          taskQueue,
+          workflowId: transferWorkflowId(id),
+          args: [{ id, ...rest, amount: 100, currency: 'USD', timeouts: fastTimeouts, topology }],
+        });
+        expect((await handle.result()).status).toBe(status);
+        await save(name, handle);
+      }
+    });
+  });
+
   describe('order paths', () => {
     // The payer on another shard than the merchant: the payment and the sale run on different ledger queues.
     let payer: string;

@@ -3,7 +3,7 @@
 // for runs recorded before the credit became the pivot; finishTransfer records the outcome on
 // the transfer row (on the source's shard). Payments (TCC): holdPayment freezes, capturePayment takes the frozen money,
 // releasePayment gives it back; creditMerchant books the sale on the merchant's shard. Each write is one local
-// transaction guarded by the barrier.
+// transaction guarded by the barrier. The TCC and XA transfers' activities are in transfer-modes.ts.
 import type { Sequelize } from 'sequelize';
 import { branch, eachItem, reject, type Branch } from '../../platform/activity';
 import { withBarrier, type BarrierOutcome } from '../../platform/barrier';
@@ -12,6 +12,7 @@ import { StepErrors } from '../../platform/workflow/errors';
 import type { FlowReason } from '../../platform/workflow/types';
 import { LedgerErrors, type PaymentRecord, type TransferRecord } from './contract';
 import { capture, credit, debit, freeze, unfreeze } from './money';
+import { createTransferModeActivities } from './transfer-modes';
 
 export type TransferStep = Branch & { transfer: TransferRecord };
 export type PaymentStep = Branch & { payment: PaymentRecord };
@@ -27,9 +28,10 @@ function refuseHanging(outcome: BarrierOutcome, step: string): StepOutcome {
   return { outcome };
 }
 
-export function createLedgerActivities({ db }: { db: Sequelize }) {
+export function createLedgerActivities({ db, url }: { db: Sequelize; url: string }) {
   const one = createTransferSteps(db);
   return {
+    ...createTransferModeActivities({ db, url }),
     ...one,
     // A batch run's steps, coalesced: one call for the transfers of a batch that reach the same step on this shard
     // together; each item is still its own local transaction and barrier (eachItem).

@@ -3,6 +3,7 @@
 import type { DomainDefinition } from '../../platform/domain';
 import { createLedgerActivities } from './activities';
 import * as m0001 from './migrations/0001-ledger';
+import * as m0002 from './migrations/0002-pending-credits';
 import { openAccount } from './money';
 import { accountsRouter, merchantsRouter } from './routes';
 import { shardOf } from './contract';
@@ -16,9 +17,13 @@ export const ledger: DomainDefinition = {
   name: 'ledger',
   stores: (config) =>
     config.db.urls.ledger.map((url, index, all) => ({ domain: 'ledger', unit: `ledger-${index}`, index, count: all.length, url })),
-  migrations: [{ name: '0001-ledger', ...m0001 }],
-  activities: ({ store }) => createLedgerActivities({ db: store.db }),
+  migrations: [
+    { name: '0001-ledger', ...m0001 },
+    { name: '0002-pending-credits', ...m0002 },
+  ],
+  activities: ({ store }) => createLedgerActivities({ db: store.db, url: store.url }),
   routes: (deps) => [accountsRouter(deps), merchantsRouter(deps)],
+  xa: true,
   async seed({ db, index, count }) {
     let created = 0;
     for (const a of demoAccounts.filter((x) => shardOf(x.id, count) === index)) {

@@ -58,7 +58,7 @@ export async function debit(db: Sequelize, t: Transaction, m: Movement): Promise
 export async function credit(db: Sequelize, t: Transaction, m: Movement): Promise<void> {
   const n = await exec(
     db,
-    'UPDATE accounts SET balance = balance + ?, updated_at = NOW(3) WHERE id = ? AND currency = ? AND balance + frozen <= ? - ?',
+    'UPDATE accounts SET balance = balance + ?, updated_at = NOW(3) WHERE id = ? AND currency = ? AND balance + frozen + pending <= ? - ?',
     [m.amount, m.accountId, m.currency, MAX_BALANCE, m.amount],
     t,
   );
@@ -101,6 +101,41 @@ export async function capture(db: Sequelize, t: Transaction, m: Omit<Movement, '
     t,
   );
   if (n !== 1) throw new Error(`account ${m.accountId}: frozen funds to capture are missing`);
+}
+
+/** pending += amount: an unspendable incoming credit (a TCC transfer's try on the destination). No ledger line. */
+export async function holdIncoming(db: Sequelize, t: Transaction, m: Omit<Movement, 'step' | 'kind' | 'flowId'>): Promise<void> {
+  const n = await exec(
+    db,
+    `UPDATE accounts SET pending = pending + ?, updated_at = NOW(3)
+      WHERE id = ? AND currency = ? AND balance + frozen + pending <= ? - ?`,
+    [m.amount, m.accountId, m.currency, MAX_BALANCE, m.amount],
+    t,
+  );
+  if (n !== 1) await explain(db, t, { ...m, flowId: '', step: '', kind: '' }, true);
+}
+
+/** pending -= amount, balance += amount (a TCC transfer's confirm on the destination), with its ledger line. */
+export async function applyIncoming(db: Sequelize, t: Transaction, m: Movement): Promise<void> {
+  const n = await exec(
+    db,
+    'UPDATE accounts SET pending = pending - ?, balance = balance + ?, updated_at = NOW(3) WHERE id = ? AND currency = ? AND pending >= ?',
+    [m.amount, m.amount, m.accountId, m.currency, m.amount],
+    t,
+  );
+  if (n !== 1) throw new Error(`account ${m.accountId}: the pending credit to apply is missing`);
+  await ledger(db, t, m, m.amount);
+}
+
+/** pending -= amount (a TCC transfer's cancel on the destination). */
+export async function dropIncoming(db: Sequelize, t: Transaction, m: Omit<Movement, 'step' | 'kind' | 'flowId'>): Promise<void> {
+  const n = await exec(
+    db,
+    'UPDATE accounts SET pending = pending - ?, updated_at = NOW(3) WHERE id = ? AND currency = ? AND pending >= ?',
+    [m.amount, m.accountId, m.currency, m.amount],
+    t,
+  );
+  if (n !== 1) throw new Error(`account ${m.accountId}: the pending credit to drop is missing`);
 }
 
 /** Opens an account with an opening ledger entry, so its ledger sums to its balance from the first cent. */

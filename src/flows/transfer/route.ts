@@ -11,36 +11,60 @@ import { findAccount, findTransfer, newTransferId } from '../../domains/ledger/r
 import type { AppDeps, AppEnv, Mount } from '../../platform/http/deps';
 import { conflict, notFound, ok, rejected } from '../../platform/http/envelope';
 import { postFlow } from '../../platform/http/flow-post';
-import { askProgress, startFlow, startWithUpdate, stepTimeouts, topologyOf } from '../../platform/http/flow-temporal';
+import { askProgress, startFlow, startWithUpdate, stepTimeouts, topologyOf, waitForResult } from '../../platform/http/flow-temporal';
 import { Amount, commonErrors, conflictResponse, Currency, envelopeOf, flowRoutes, Id, jsonResponse, notFoundResponse, Step, Text, Timestamp } from '../../platform/http/schemas';
 import { validationHook } from '../../platform/http/validation';
 import { iso, mergeStatus, stepsView } from '../../platform/http/views';
 import { CustomerIdKey, FlowStatusKey } from '../../platform/workflow/search-attributes';
-import { createTransferBatcher, rejoinBatch, transferSummary } from './batcher';
+import { awaitBatchedTransfer, createTransferBatcher, rejoinBatch, transferSummary } from './batcher';
 import {
   awaitTransferUpdate,
   batchedTransferQuery,
   batchOfTransfer,
   cancelTransferSignal,
+  consistencies,
   terminalTransferStatuses,
   TransferIdKey,
   transferBatchWorkflowId,
   transferProgressQuery,
   transferWorkflowId,
   type BatchedTransfer,
+  type Consistency as Mode,
   type TransferBatchResult,
+  type TransferPhase,
   type TransferProgress,
   type TransferStatus,
 } from './contract';
 
+/** The phase a finished transfer ended in, for a run whose progress is no longer known (its history is gone). */
+function finalPhase(mode: Mode, status: string): TransferPhase {
+  const done = { saga: 'credited', tcc: 'confirmed', xa: 'committed' } as const;
+  const undone = { saga: 'refunded', tcc: 'cancelled', xa: 'rolled-back' } as const;
+  return status === 'COMPLETED' ? done[mode] : status === 'COMPENSATED' ? undone[mode] : 'started';
+}
+
+const Consistency = z.enum(consistencies).openapi('Consistency', {
+  description:
+    'The guarantee between the two accounts (their ledger shards may be two databases on two servers). ' +
+    '`saga`: debit the source, then credit the destination (the credit is never reversed; a rejected credit refunds the debit); ' +
+    'cheapest, no locks held between steps, and a reader may see the money in neither account for a moment (phases started → debited → credited, or refunded). ' +
+    '`tcc`: try = hold on the source (balance → frozen) and a pending, unspendable credit on the destination; confirm applies both, cancel releases both; ' +
+    'a reader sees the money held on the source and pending on the destination, never spendable twice (phases started → held → confirmed, or cancelled). ' +
+    '`xa`: two-phase commit (MySQL/MariaDB XA) across the two databases: both rows stay locked from prepare to commit, and a reader never sees an intermediate state ' +
+    '(phases started → prepared → committed, or rolled-back). Default: the server\'s TRANSFER_CONSISTENCY (saga unless configured).',
+});
+const Phase = z.enum(['started', 'debited', 'credited', 'refunded', 'held', 'confirmed', 'cancelled', 'prepared', 'committed', 'rolled-back']);
+
 const CreateTransfer = z
-  .object({ fromAccountId: Id, toAccountId: Id, amount: Amount, currency: Currency, memo: Text(256).optional() })
+  .object({ fromAccountId: Id, toAccountId: Id, amount: Amount, currency: Currency, memo: Text(256).optional(), consistency: Consistency.optional() })
   .openapi('CreateTransfer');
 
 const TransferView = z
   .object({
     id: z.string(),
     status: z.enum(['RUNNING', 'COMPLETED', 'COMPENSATED', 'FAILED']),
+    consistency: Consistency,
+    phase: Phase.openapi({ description: 'Where the transfer is in its mode: see Consistency' }),
     fromAccountId: z.string(),
     toAccountId: z.string(),
     amount: z.number().int(),
@@ -55,7 +79,12 @@ const TransferView = z
 type TransferView = z.infer<typeof TransferView>;
 const TransferEnvelope = envelopeOf(TransferView, 'TransferEnvelope');
 
-const { create, get } = flowRoutes('transfer', CreateTransfer, TransferEnvelope, 'Start a transfer (saga: debit source → credit destination; a rejection refunds the debit)');
+const { create, get } = flowRoutes(
+  'transfer',
+  CreateTransfer,
+  TransferEnvelope,
+  'Start a transfer under the guarantee it names (saga: debit → credit; tcc: hold → confirm or cancel; xa: two-phase commit across the shard databases)',
+);
 const cancel = createRoute({
   method: 'post',
   path: '/{id}/cancel',
@@ -83,9 +112,13 @@ export function transfersRouter(deps: AppDeps): Mount {
     const closed = row ? terminalTransferStatuses.includes(row.status as TransferStatus) : false;
     const progress = live ?? (!ask ? undefined : await progressOf(id, { closed, hasRow: !!row }));
     if (!row && !progress) return undefined;
+    const status = mergeStatus(row?.status as TransferStatus | undefined, progress?.status, terminalTransferStatuses, 'RUNNING');
+    const consistency = progress?.consistency ?? 'saga';
     return {
       id,
-      status: mergeStatus(row?.status as TransferStatus | undefined, progress?.status, terminalTransferStatuses, 'RUNNING'),
+      status,
+      consistency,
+      phase: progress?.phase ?? finalPhase(consistency, status),
       fromAccountId: row?.from_account_id ?? progress!.fromAccountId,
       toAccountId: row?.to_account_id ?? progress!.toAccountId,
       amount: Number(row?.amount ?? progress!.amount),
@@ -99,7 +132,7 @@ export function transfersRouter(deps: AppDeps): Mount {
   }
 
   router.openapi(create, async (c) => {
-    const body = c.req.valid('json');
+    const { consistency = config.flows.transferConsistency, ...body } = c.req.valid('json');
     const headers = c.req.valid('header');
     if (body.fromAccountId === body.toAccountId) throw rejected('source and destination are the same account', LedgerErrors.SameAccount);
     // Each account is read on its own shard (both at once): rejections known before starting are 4001, not a flow.
@@ -110,13 +143,14 @@ export function transfersRouter(deps: AppDeps): Mount {
       if (a.currency !== body.currency) throw rejected(`account ${accountId} holds ${a.currency}, not ${body.currency}`, LedgerErrors.CurrencyMismatch);
     }
 
-    const transfer = { ...body, memo: body.memo ?? null };
-    // A batched request takes its place in the open batch first: its id (`<batch>.<n>`) names the batch.
-    const place = batcher?.reserve(body.fromAccountId);
+    const transfer = { ...body, memo: body.memo ?? null, consistency };
+    // A batched saga takes its place in the open batch first: its id (`<batch>.<n>`) names the batch. tcc and xa
+    // transfers always run as workflows of their own (their branches and XA ids are per run).
+    const place = consistency === 'saga' ? batcher?.reserve(body.fromAccountId) : undefined;
     try {
       const r = await postFlow(
         deps,
-        { principal: c.get('principal'), idempotencyKey: headers['idempotency-key'], prefer: headers.prefer, body },
+        { principal: c.get('principal'), idempotencyKey: headers['idempotency-key'], prefer: headers.prefer, body: { ...body, consistency } },
         {
           type: 'transfer',
           newId: () => place?.id ?? newTransferId(stores, body.fromAccountId),
@@ -128,10 +162,17 @@ export function transfersRouter(deps: AppDeps): Mount {
             return batchOfTransfer(id) ? rejoinBatch(deps, { id, ...transfer }) : startSingle(id, { id, ...transfer });
           },
           load: (id, result: TransferProgress | undefined) => load(id, result, false),
-          pending: (id) => pendingView(id, body),
-          ...(batcher
-            ? { wait: (handle, id, seconds) => batcher.wait(handle, id, seconds) }
-            : { startAndWait: (id, seconds) => startWithUpdate(deps, 'transferMoney', singleOptions(id, { id, ...transfer }), awaitTransferUpdate, [id], seconds) }),
+          pending: (id) => pendingView(id, body, consistency),
+          ...(place && batcher
+            ? { wait: (handle, id, seconds) => (batchOfTransfer(id) ? batcher.wait(handle, id, seconds) : waitForResult<TransferProgress>(deps, handle, seconds)) }
+            : {
+                // One update-with-start call; a key that names a batched transfer (claimed in batched mode) rejoins its batch.
+                startAndWait: async (id, seconds) => {
+                  if (!batchOfTransfer(id)) return startWithUpdate(deps, 'transferMoney', singleOptions(id, { id, ...transfer }), awaitTransferUpdate, [id], seconds);
+                  const { handle } = await rejoinBatch(deps, { id, ...transfer });
+                  return { started: false, result: await awaitBatchedTransfer(deps, handle, id, seconds) };
+                },
+              }),
         },
       );
       return ok(c, r.view, r.status, r.headers);
@@ -178,6 +219,6 @@ export function transfersRouter(deps: AppDeps): Mount {
   return { path: '/v1/transfers', router };
 }
 
-function pendingView(id: string, body: z.infer<typeof CreateTransfer>): TransferView {
-  return { id, status: 'RUNNING', ...body, memo: body.memo ?? null, reason: null, reasonCode: null, steps: [], createdAt: null };
+function pendingView(id: string, body: Omit<z.infer<typeof CreateTransfer>, 'consistency'>, consistency: Mode): TransferView {
+  return { id, status: 'RUNNING', consistency, phase: 'started', ...body, memo: body.memo ?? null, reason: null, reasonCode: null, steps: [], createdAt: null };
 }

@@ -1,23 +1,33 @@
-// One transfer's saga, as a unit a workflow runs: the single-transfer workflow runs one, a batch workflow runs many
-// side by side, each with its own progress, compensation stack, pivot and outcome.
+// One transfer, as a unit a workflow runs: the single-transfer workflow runs one, a batch workflow runs many side by
+// side, each with its own progress, compensation stack, pivot and outcome. The transfer's mode (`consistency`) picks
+// its body — saga.ts (debit → credit, the credit the pivot), tcc.ts (hold both → confirm both, or cancel both) or
+// xa.ts (prepare both shard branches → commit both, or roll both back) — and this class keeps what they share: the
+// status, the phase, the reason, the alarm, and recording the outcome on the transfer row.
 //
-// debit the source (on its shard) → credit the destination (on its shard) → record the outcome. The two accounts
-// usually live on different ledger shards, on different database servers: each step is a local transaction on its
-// own shard, reached through that shard's task queue.
-// Step kinds: the debit is compensable (refunded); the credit is the pivot — once credited, the destination may spend
-// the money at once, so a credit is never reversed: it is retried until known (it happened, or it was rejected and the
-// debit is refunded → COMPENSATED with the reason); recording the outcome is retriable. A refund that keeps failing
-// marks the transfer FAILED for an operator while it keeps retrying.
-import { isCancellation, log, patched } from '@temporalio/workflow';
+// The two accounts usually live on different ledger shards, on different database servers: each step is a local
+// transaction (an XA branch is one too) on its own shard, reached through that shard's task queue. A rejection or a
+// cancellation undoes what the mode did (refund / cancel / rollback) and records COMPENSATED; a cancellation is then
+// rethrown (a single-transfer run ends cancelled; a batch catches it).
+//
+// The saga's steps reach the shards through LedgerSteps: each its own activity (a single-transfer run), or coalesced
+// with the other transfers of a batch run that reach the same step on the same shard together (one activity call,
+// each item still its own local transaction with its own barrier rows). Barrier rows and ledger entries are keyed by
+// the transfer's own flow id, `transfer-<id>`, in both cases. Batches hold saga transfers only (the API starts tcc and
+// xa transfers as runs of their own).
+import { isCancellation, log } from '@temporalio/workflow';
 import { ledgerQueue, shardOf, type LedgerActivities, type TransferRecord } from '../../domains/ledger/contract';
-import { Coalescer } from '../../platform/workflow/coalesce';
 import { money } from '../../platform/money';
+import { Coalescer } from '../../platform/workflow/coalesce';
 import { reasonOf } from '../../platform/workflow/outcome';
 import { Progress } from '../../platform/workflow/progress';
-import { stepProxies } from '../../platform/workflow/proxies';
+import { stepProxies, type StepProxies } from '../../platform/workflow/proxies';
 import { Saga } from '../../platform/workflow/saga';
 import type { FlowReason, StepTimeouts, Topology } from '../../platform/workflow/types';
-import { transferWorkflowId, type TransferInput, type TransferProgress, type TransferStatus } from './contract';
+import type { XaDecision } from '../../platform/workflow/xa';
+import { transferWorkflowId, type Consistency, type TransferInput, type TransferPhase, type TransferProgress, type TransferStatus } from './contract';
+import { runSaga } from './saga';
+import { runTcc } from './tcc';
+import { runXa } from './xa';
 
 /** Where a transfer tells the world how it is doing (the run's search attributes and details, or a batch's). */
 export interface TransferReporter {
@@ -30,7 +40,7 @@ export interface TransferReporter {
 type TransferStep = Parameters<LedgerActivities['debitSource']>[0];
 type TransferOutcome = Parameters<LedgerActivities['finishTransfer']>[0];
 
-/** How a transfer's steps reach the ledger shards. */
+/** How a saga transfer's steps reach the ledger shards. */
 export interface LedgerSteps {
   debit(step: TransferStep, summary: string): Promise<unknown>;
   refund(step: TransferStep, summary: string, onStuck?: (stuck: boolean) => void): Promise<unknown>;
@@ -70,21 +80,56 @@ export function coalescedLedgerSteps(topology: Topology, timeouts: StepTimeouts)
   };
 }
 
+/** What a mode's body works with. */
+export interface TransferContext {
+  transfer: TransferRecord;
+  /** The transfer's own flow id (`transfer-<id>`): the barrier rows' and ledger entries' key in both run shapes. */
+  flowId: string;
+  saga: Saga;
+  source: StepProxies<LedgerActivities>;
+  destination: StepProxies<LedgerActivities>;
+  /** The saga's steps (each its own activity, or coalesced in a batch). */
+  ledger: LedgerSteps;
+  /** Raises or clears the stuck alarm of this transfer. */
+  onStuck(stuck: boolean): void;
+  /** True when both accounts live on one shard (one database). */
+  sameShard: boolean;
+  /** The amount with its currency, for summaries. */
+  amount: string;
+  report: TransferReporter;
+  phase(p: TransferPhase): void;
+  /** XA only: the decision for the branches, recorded before phase 2 (answers the recovery job's query). */
+  decide(decision: XaDecision, branchIds: string[]): void;
+}
+
+/** A mode's body: resolves when the transfer completed; throws a rejection (or cancellation) after registering its
+ * undo on the saga, which run() then runs; `undone` names the phase reached once it has. */
+export interface TransferMode {
+  run(ctx: TransferContext): Promise<void>;
+  undone: TransferPhase;
+}
+
+const modes: Record<Consistency, TransferMode> = { saga: runSaga, tcc: runTcc, xa: runXa };
+
 export class TransferRun {
   private readonly progress = new Progress();
   private status: TransferStatus = 'RUNNING';
   private reason: FlowReason | undefined;
   private stuck = false;
+  private phase: TransferPhase = 'started';
+  private readonly decisions = new Map<string, XaDecision>();
   readonly record: TransferRecord;
+  readonly consistency: Consistency;
 
-  /** `ledger`: how the steps reach the shards; by default each step is an activity of its own. */
+  /** `ledger`: how a saga's steps reach the shards; by default each step is an activity of its own. */
   constructor(
     private readonly input: TransferInput,
     private readonly report: TransferReporter,
-    private readonly ledger?: LedgerSteps,
+    private readonly ledgerSteps?: LedgerSteps,
   ) {
     const { id, fromAccountId, toAccountId, amount, currency, memo } = input;
     this.record = { id, fromAccountId, toAccountId, amount, currency, memo };
+    this.consistency = input.consistency ?? 'saga';
   }
 
   get id(): string {
@@ -96,21 +141,26 @@ export class TransferRun {
   }
 
   view(): TransferProgress {
-    const { status, stuck, reason } = this;
-    return { ...this.record, status: stuck ? 'FAILED' : status, reason, stuck, steps: this.progress.snapshot() };
+    const { status, stuck, reason, consistency, phase } = this;
+    return { ...this.record, status: stuck ? 'FAILED' : status, consistency, phase, reason, stuck, steps: this.progress.snapshot() };
+  }
+
+  /** The XA decision for one of this transfer's branches (the xid's bqual), for the recovery job. */
+  xaDecision(bqual: string): XaDecision | undefined {
+    return this.decisions.get(bqual);
   }
 
   /**
-   * Runs the saga to its end. Resolves with the final view; a cancelled transfer is compensated and then the
+   * Runs the transfer to its end. Resolves with the final view; a cancelled transfer is undone and then the
    * cancellation is rethrown (a single-transfer run ends cancelled; a batch catches it).
    */
   async run(): Promise<TransferProgress> {
     const { input, report, record: transfer } = this;
     const { topology, timeouts, fromAccountId, toAccountId } = input;
-    const onShardOf = (accountId: string) => proxiesOn(topology, timeouts, shardOf(accountId, topology.ledgerShards));
-    const source = onShardOf(fromAccountId);
-    const destination = onShardOf(toAccountId);
-    const ledger: LedgerSteps = this.ledger ?? {
+    const shardOfAccount = (accountId: string) => shardOf(accountId, topology.ledgerShards);
+    const source = proxiesOn(topology, timeouts, shardOfAccount(fromAccountId));
+    const destination = proxiesOn(topology, timeouts, shardOfAccount(toAccountId));
+    const ledger: LedgerSteps = this.ledgerSteps ?? {
       debit: (s, summary) => source.forward.debitSource.executeWithOptions({ summary }, [s]),
       refund: (s, summary) => source.undo.refundDebit.executeWithOptions({ summary }, [s]),
       credit: (s, summary) => destination.pivot.creditDestination.executeWithOptions({ summary }, [s]),
@@ -120,41 +170,33 @@ export class TransferRun {
       this.stuck = now;
       report.status(now ? 'FAILED' : this.status, now ? 'A compensation keeps failing: operator attention needed' : 'Compensating');
     };
-
-    const amount = money(input.amount, input.currency);
     const saga = new Saga(this.progress, { stuckAfterMs: timeouts.compensationStuckAfterMs, onStuck, watch: !ledger.watched });
-    // The flow id keys the barrier rows and ledger entries: the same in both modes (a batch holds many transfers).
-    const flowId = transferWorkflowId(transfer.id);
-    const step = { debit: { branchId: 'debit', flowId, transfer }, credit: { branchId: 'credit', flowId, transfer } };
+    const mode = modes[this.consistency];
+    const ctx: TransferContext = {
+      transfer,
+      flowId: transferWorkflowId(transfer.id),
+      saga,
+      source,
+      destination,
+      ledger,
+      onStuck,
+      sameShard: shardOfAccount(fromAccountId) === shardOfAccount(toAccountId),
+      amount: money(input.amount, input.currency),
+      report,
+      phase: (p) => (this.phase = p),
+      decide: (decision, branchIds) => branchIds.forEach((b) => this.decisions.set(b, decision)),
+    };
     const record = (final: TransferStatus, why?: FlowReason) =>
       saga.retriable('record-outcome', () => ledger.finish({ transfer, status: final, reason: why }, `Record ${final}${why ? ` (${why.code})` : ''}`, onStuck));
 
     try {
-      report.details(`Debiting ${amount} from ${fromAccountId}`);
-      await saga.step(
-        'debit',
-        () => ledger.debit(step.debit, `Debit ${amount} from ${fromAccountId}`),
-        () => ledger.refund(step.debit, `Refund ${amount} to ${fromAccountId}`, onStuck),
-      );
-      report.details(`Crediting ${amount} to ${toAccountId}`);
-      const credit = (proxy: typeof destination.pivot) =>
-        proxy.creditDestination.executeWithOptions({ summary: `Credit ${amount} to ${toAccountId}` }, [step.credit]);
-      if (patched('credit-is-pivot')) {
-        await saga.pivot('credit', () => ledger.credit(step.credit, `Credit ${amount} to ${toAccountId}`));
-      } else {
-        // Runs recorded before the patch registered a reversal of the credit (never needed, and unsafe once spent).
-        await saga.step(
-          'credit',
-          () => credit(destination.forward),
-          () => destination.undo.reverseCredit.executeWithOptions({ summary: `Reverse credit of ${amount} on ${toAccountId}` }, [step.credit]),
-        );
-        saga.commit();
-      }
+      await mode.run(ctx);
     } catch (err) {
       const reason = (this.reason = reasonOf(err));
-      log.info('transfer rejected; compensating', { transferId: transfer.id, reason: reason.code });
+      log.info('transfer rejected; compensating', { transferId: transfer.id, reason: reason.code, consistency: this.consistency });
       report.details(`Compensating: ${reason.message}`);
       await saga.compensate();
+      this.phase = mode.undone;
       await record('COMPENSATED', reason);
       this.status = 'COMPENSATED';
       report.status(this.status, `Compensated: ${reason.message}`);
@@ -163,7 +205,7 @@ export class TransferRun {
     }
     await record('COMPLETED');
     this.status = 'COMPLETED';
-    report.status(this.status, `Completed: ${amount} moved`);
+    report.status(this.status, `Completed: ${ctx.amount} moved`);
     return this.view();
   }
 }

@@ -1,7 +1,9 @@
-// The transfer flow's workflows: transferMoney runs one transfer (run.ts) as its own workflow; transferBatch runs
-// many, side by side (batched mode).
+// The transfer flow's workflows: transferMoney runs one transfer (run.ts) as its own workflow, in the mode its input
+// names (saga, tcc or xa), and answers the progress query and the XA recovery job's decision query; transferBatch
+// runs many saga transfers side by side (batched mode).
 import { allHandlersFinished, CancellationScope, condition, isCancellation, setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import { FlowStatusKey } from '../../platform/workflow/search-attributes';
+import { xaDecisionQuery } from '../../platform/workflow/xa';
 import {
   addTransfersSignal,
   awaitTransferUpdate,
@@ -26,6 +28,7 @@ export async function transferMoney(input: TransferInput): Promise<TransferProgr
     details: setCurrentDetails,
   });
   setHandler(transferProgressQuery, () => run.view());
+  setHandler(xaDecisionQuery, (bqual) => run.xaDecision(bqual) ?? 'unknown');
   // Prefer: wait in one call: the API's update-with-start returns when the transfer is terminal.
   setHandler(
     awaitTransferUpdate,
