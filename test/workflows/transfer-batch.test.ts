@@ -81,4 +81,32 @@ describe('transferBatch', () => {
     expect(await entriesOf(ctx, dest, `transfer-${t2.id}`)).toEqual([{ step: 'credit', amount: 200 }]);
     expect(await entriesOf(ctx, dest, `transfer-${t1.id}`)).toEqual([]);
   });
+
+  it('when the whole batch run is cancelled, then every transfer not past its pivot is undone before the run closes', async () => {
+    const [a, b] = [await createAccount(ctx, 1_000, 'USD', { shard: 0 }), await createAccount(ctx, 1_000, 'USD', { shard: 0 })];
+    const dest = await createAccount(ctx, 0, 'USD', { shard: 1 });
+    const batchId = randomUUID();
+    const transfers = drafts(batchId, [
+      [a, dest, 100],
+      [b, dest, 200],
+    ]);
+    const result = await withWorker(
+      ctx,
+      async (taskQueue, { topology }) => {
+        const handle = await ctx.env.client.workflow.start('transferBatch', {
+          taskQueue,
+          workflowId: transferBatchWorkflowId(batchId),
+          args: [{ batchId, timeouts: fastTimeouts, topology, transfers }],
+        });
+        await until(async () => (await account(ctx, a))?.balance === 900 && (await account(ctx, b))?.balance === 800);
+        await handle.cancel(); // the credits wait for shard 1, which nobody serves: both are still before their pivot
+        return (await handle.result()) as TransferBatchResult;
+      },
+      { units: () => ['flows', 'ledger-0'] },
+    );
+    expect(result.transfers.map((t) => t.status)).toEqual(['COMPENSATED', 'COMPENSATED']);
+    expect(await account(ctx, a)).toEqual({ balance: 1_000, frozen: 0 });
+    expect(await account(ctx, b)).toEqual({ balance: 1_000, frozen: 0 });
+    expect(await account(ctx, dest)).toEqual({ balance: 0, frozen: 0 });
+  });
 });

@@ -118,9 +118,13 @@ export async function transferBatch(input: TransferBatchInput): Promise<Transfer
   setHandler(cancelTransferSignal, (id) => held.get(id)?.scope.cancel());
 
   details();
-  // Done when every transfer held (those added later included) is terminal and every update has answered.
-  await condition(() => [...held.values()].every((h) => h.run.terminal) && allHandlersFinished());
-  await Promise.all([...held.values()].map((h) => h.done));
+  // Done when every transfer held (those added later included) is terminal and every update has answered. Not
+  // cancellable: cancelling the whole run cancels every transfer (each is undone unless past its pivot), and the run
+  // waits for all of them to finish undoing before it closes.
+  await CancellationScope.nonCancellable(async () => {
+    await condition(() => [...held.values()].every((h) => h.run.terminal) && allHandlersFinished());
+    await Promise.all([...held.values()].map((h) => h.done));
+  });
   publish();
   return { transfers: [...held.values()].map((h) => h.run.view()) };
 }
