@@ -184,7 +184,7 @@ async function main() {
   }
   const tsx = join(root, 'node_modules', '.bin', 'tsx');
   // Every child gets every database's URL (stack.databaseEnv); DATABASE_URL is never the one they use.
-  const baseEnv = { ...stack.databaseEnv, TEMPORAL_ADDRESS: stack.temporal.address, NODE_ENV: 'production', LOG_LEVEL: 'warn', OTEL_TRACES_EXPORTER: 'none' };
+  const baseEnv = { ...stack.databaseEnv, ...stack.brokerEnv, TEMPORAL_ADDRESS: stack.temporal.address, NODE_ENV: 'production', LOG_LEVEL: 'warn', OTEL_TRACES_EXPORTER: 'none' };
   const migrated = spawnSync(tsx, ['src/migrate.ts', 'up'], { cwd: root, env: { ...process.env, ...baseEnv }, encoding: 'utf8' });
   if (migrated.status !== 0) throw new Error(`migrations failed: ${migrated.stderr}`);
 

@@ -32,6 +32,7 @@ try {
   const stack = await provision({ mode: 'dev', root, searchAttributes: await loadSearchAttributes(root) });
   const env = {
     ...stack.databaseEnv,
+    ...stack.brokerEnv,
     TEMPORAL_ADDRESS: stack.temporal.address,
     NODE_ENV: process.env.NODE_ENV ?? 'development',
   };
