@@ -72,7 +72,7 @@ function envOf(o) {
  * `<name>-<port>@localhost`. Returns `{ url, port, entry, epmd, options }`; `url` is `amqp://user:pw@127.0.0.1:port/`.
  */
 export async function startRabbitMq(options) {
-  const { dir, port, distPort, epmdPort, user, password, logDir, name = 'rabbitmq' } = options;
+  const { dir, port, epmdPort, user, password, logDir, name = 'rabbitmq' } = options;
   const bins = ensureRabbitMqInstalled();
   const o = { ...options, name, nodeName: options.nodeName ?? `${name}-${port}@localhost` };
   mkdirSync(dir, { recursive: true });

@@ -35,10 +35,21 @@ describe('isolation between domains', () => {
   it.each(domainNames)('when %s code imports, then it reaches only itself and the platform', (name) => {
     const offending = files(join(src, 'domains', name)).flatMap((f) =>
       importsOf(f)
-        .filter((target) => !target.startsWith(`domains/${name}/`) && !target.startsWith('platform/') && target !== 'config')
+        .filter((target) => !target.startsWith(`domains/${name}/`) && !target.startsWith('platform/') && target !== 'config' && target !== 'events/catalog')
         .map((target) => `${relative(src, f)} → ${target}`),
     );
     expect(offending).toEqual([]);
+  });
+
+  it('when the event catalog imports, then only the platform (it is contract-only: what every domain may share)', () => {
+    const offending = files(join(src, 'events')).flatMap((f) =>
+      importsOf(f)
+        .filter((t) => !t.startsWith('platform/'))
+        .map((t) => `${relative(src, f)} → ${t}`),
+    );
+    expect(offending).toEqual([]);
+    const text = files(join(src, 'events')).map((f) => readFileSync(f, 'utf8')).join('\n');
+    expect([...text.matchAll(/from\s+['"]([^.'"][^'"]*)['"]/g)].map((m) => m[1]).filter((p) => p !== 'zod')).toEqual([]);
   });
 
   it('when platform code imports, then it reaches no domain, flow or API module', () => {

@@ -3,6 +3,7 @@
 import type { DomainDefinition } from '../../platform/domain';
 import { createLedgerActivities } from './activities';
 import * as m0001 from './migrations/0001-ledger';
+import * as m0003 from './migrations/0003-outbox';
 import { openAccount } from './money';
 import { accountsRouter, merchantsRouter } from './routes';
 import { shardOf } from './contract';
@@ -16,7 +17,10 @@ export const ledger: DomainDefinition = {
   name: 'ledger',
   stores: (config) =>
     config.db.urls.ledger.map((url, index, all) => ({ domain: 'ledger', unit: `ledger-${index}`, index, count: all.length, url })),
-  migrations: [{ name: '0001-ledger', ...m0001 }],
+  migrations: [
+    { name: '0001-ledger', ...m0001 },
+    { name: '0003-outbox', ...m0003 },
+  ],
   activities: ({ store }) => createLedgerActivities({ db: store.db }),
   routes: (deps) => [accountsRouter(deps), merchantsRouter(deps)],
   async seed({ db, index, count }) {

@@ -3,6 +3,8 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../../config';
+import type { Publisher } from 'rabbitmq-client';
+import type { BrokerNames } from '../broker';
 import type { Logger } from '../logger';
 import type { Stores } from '../stores';
 import type { ApiMetrics } from './metrics';
@@ -15,6 +17,8 @@ export interface AppDeps {
   metrics: ApiMetrics;
   /** Aborted when the process starts draining: /readyz turns 503, waiting requests answer 202 with Location at once. */
   draining?: AbortSignal;
+  /** The broker, for operators' replays of dead letters (absent: a replay answers 503). */
+  broker?: { publisher: Publisher; names: BrokerNames };
 }
 
 export interface AppEnv {
