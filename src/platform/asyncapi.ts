@@ -23,7 +23,7 @@ export function asyncApiDocument(events: readonly EventDef[], o: { exchange: str
       summary: def.summary,
       contentType: 'application/json',
       payload: jsonSchema(envelopeSchema(def)),
-      bindings: { amqp: { deliveryMode: 2, messageType: def.type, bindingVersion: '0.3.0' } },
+      bindings: { amqp: { messageType: def.type, bindingVersion: '0.3.0' } },
     };
     channels[k] = {
       address: def.type,
@@ -39,6 +39,7 @@ export function asyncApiDocument(events: readonly EventDef[], o: { exchange: str
       summary: `Published after the change commits (transactional outbox), persistent, publisher-confirmed`,
       channel: { $ref: `#/channels/${k}` },
       messages: [{ $ref: `#/channels/${k}/messages/${k}` }],
+      bindings: { amqp: { deliveryMode: 2, bindingVersion: '0.3.0' } },
     };
   }
   return {

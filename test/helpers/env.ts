@@ -181,10 +181,18 @@ export async function entriesOf(ctx: Pick<FlowsEnv, 'stores'>, accountId: string
   ]).then((rows) => rows.map((r) => ({ step: r.step, amount: Number(r.amount) })));
 }
 
-/** Waits until loyalty's points for `customerId` reach `expected` (they follow order.confirmed), then returns them. */
-export async function eventualPoints(ctx: Pick<FlowsEnv, 'stores'>, customerId: string, expected: number, timeoutMs = 30_000): Promise<number> {
-  await until(async () => (await pointsOf(ctx, customerId)) === expected, timeoutMs).catch(() => undefined);
-  return pointsOf(ctx, customerId);
+/**
+ * Waits until loyalty's points for `customerId` reach `expected` (they follow order.confirmed), relaying and
+ * consuming meanwhile as a worker process would (the flow's own workers may have stopped), then returns them.
+ */
+export async function eventualPoints(ctx: Pick<FlowsEnv, 'stores' | 'config'>, customerId: string, expected: number, timeoutMs = 30_000): Promise<number> {
+  const events = startDomainEvents({ config: ctx.config, stores: ctx.stores.list.filter((s) => s.domain !== 'api'), log: logger(ctx.config) });
+  try {
+    await until(async () => (await pointsOf(ctx, customerId)) === expected, timeoutMs).catch(() => undefined);
+    return pointsOf(ctx, customerId);
+  } finally {
+    await events.stop();
+  }
 }
 
 export async function pointsOf(ctx: Pick<FlowsEnv, 'stores'>, customerId: string): Promise<number> {
