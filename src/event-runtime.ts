@@ -4,7 +4,7 @@
 import type { Config } from './config';
 import { domainNamed, domains } from './domains';
 import { brokerNames, connectBroker, type Broker } from './platform/broker';
-import { startConsumer, topologyPublisher, type Topology } from './platform/consumer';
+import { startConsumer, topologyPublisher, type EventHandler, type Topology } from './platform/consumer';
 import type { Logger } from './platform/logger';
 import { startRelay, type RelayHandle } from './platform/outbox';
 import type { OpenStore } from './platform/stores';
@@ -33,6 +33,8 @@ export interface DomainEventsOptions {
   afterCommit?: Parameters<typeof startConsumer>[0]['afterCommit'];
   relay?: boolean;
   consume?: boolean;
+  /** Test seam: wraps each consumer's handler (fault injection). */
+  wrapHandler?: (consumer: string, handle: EventHandler) => EventHandler;
 }
 
 /** Relays the outbox of each store and runs the consumers of each store's domain (as configured). */
@@ -63,7 +65,7 @@ export function startDomainEvents(o: DomainEventsOptions): DomainEvents {
           publisher,
           names,
           db: store.db,
-          spec: { name: c.name, bindings: c.bindings, handle: c.handler({ store, config }) },
+          spec: { name: c.name, bindings: c.bindings, handle: (o.wrapHandler ?? ((_n, h) => h))(c.name, c.handler({ store, config })) },
           retry: config.events.retry,
           log,
           afterCommit: o.afterCommit,

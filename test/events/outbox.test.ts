@@ -2,6 +2,7 @@
 // flows yields exactly one event row and one published message per event id; a relay SIGKILLed mid-batch loses
 // nothing; a consumer killed between its effect and its ack applies the effect once.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { Connection } from 'rabbitmq-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OrderConfirmed } from '../../src/events/catalog';
 import { startDomainEvents } from '../../src/event-runtime';
@@ -46,9 +47,9 @@ describe('outbox relay and loyalty consumer', () => {
   });
 });
 
-const tsx = 'node_modules/.bin/tsx';
+/** One Node process (tsx as a loader, not its wrapper: a SIGKILL must hit the process that does the work). */
 function eventProcess(extra: Record<string, string>): ChildProcess {
-  return spawn(tsx, ['test/fixtures/event-process.ts'], { env: { ...process.env, ...env, ...extra }, stdio: 'ignore' });
+  return spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/event-process.ts'], { env: { ...process.env, ...env, ...extra }, stdio: 'ignore' });
 }
 const exited = (p: ChildProcess) => new Promise<void>((r) => (p.exitCode !== null || p.signalCode ? r() : p.once('exit', () => r())));
 
@@ -86,6 +87,10 @@ describe('crashes', () => {
   it('when the consumer is SIGKILLed between its effect and its ack, then each order is awarded exactly once', async () => {
     const customerId = uid('cust-');
     const n = 40;
+    // The relay test left its 3000 order.confirmed messages in loyalty's queue (no consumer ran there): start empty.
+    const admin = new Connection(ctx.config.broker.url);
+    await admin.queuePurge({ queue: `${ctx.config.broker.prefix}.loyalty-orders` }).catch(() => undefined);
+    await admin.close();
     await seedOutbox(ctx.stores.db('orders'), OrderConfirmed, n, confirmed(customerId), (i) => `o-${customerId}-${i}`);
     // The relay runs here; the loyalty consumer in a process that kills itself after its 5th commit (before the ack).
     const relay = startDomainEvents({ config: ctx.config, stores: ctx.stores.of('orders'), log: logger(ctx.config), consume: false });
