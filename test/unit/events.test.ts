@@ -11,7 +11,6 @@ import { newEvent, parseEvent } from '../../src/platform/events';
 import { signature, verifySignature } from '../../src/platform/webhooks/signature';
 import { addressAllowed, checkUrl, checkUrlForm } from '../../src/platform/webhooks/url-guard';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const specs = require('@asyncapi/specs') as { schemasWithoutId: Record<string, object> };
 
 describe('the AsyncAPI document', () => {
