@@ -40,13 +40,3 @@ export function connectBroker(config: Config['broker'], log: Logger, name = 'sag
 }
 
 export const exchangeDecl = (names: BrokerNames) => ({ exchange: names.exchange, type: 'topic', durable: true });
-
-/** Rejects after `ms`: a publish that waits for a broker that is down must not hold a batch (and its row locks) for ever. */
-export async function within<T>(ms: number, p: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([p, new Promise<never>((_, rej) => (timer = setTimeout(() => rej(new Error(`${what} timed out after ${ms} ms`)), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}

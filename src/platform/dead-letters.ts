@@ -6,7 +6,8 @@
 // inbox makes a replay of an event it did apply a no-op.
 import { Transaction, type Sequelize } from 'sequelize';
 import type { Consumer, Publisher } from 'rabbitmq-client';
-import { within, type Broker, type BrokerNames } from './broker';
+import type { Broker, BrokerNames } from './broker';
+import { within } from './timeout';
 import { ATTEMPTS_HEADER, DEAD_ID_HEADER, ERROR_HEADER } from './consumer';
 import { exec, select } from './db/sql';
 import type { Logger } from './logger';

@@ -10,9 +10,11 @@
 import { Transaction, type Sequelize } from 'sequelize';
 import { retryLockConflicts } from './barrier';
 import { exec, select, deleteInBatches } from './db/sql';
-import { within, type BrokerNames } from './broker';
+import type { BrokerNames } from './broker';
+import { within } from './timeout';
 import type { EventEnvelope } from './events';
 import type { Logger } from './logger';
+import { startLoop, type Loop } from './loop';
 import type { Publisher } from 'rabbitmq-client';
 
 export const outboxTable = `CREATE TABLE outbox (
@@ -117,39 +119,16 @@ export async function relayBatch(db: Sequelize, publisher: Publisher, names: Bro
   return published;
 }
 
-export interface RelayHandle {
-  stop(): Promise<void>;
-}
+export type RelayHandle = Loop;
 
 /** Runs relay passes over one store until stopped: at once while rows come, every `pollMs` when idle, backing off on errors. */
 export function startRelay(db: Sequelize, publisher: Publisher, names: BrokerNames, o: RelayOptions & { pollMs: number; unit: string; log: Logger }): RelayHandle {
-  let stopped = false;
-  let wake: (() => void) | undefined;
-  const pause = (ms: number) => new Promise<void>((r) => {
-    const timer = setTimeout(r, ms);
-    wake = () => (clearTimeout(timer), r());
-  });
-  const loop = (async () => {
-    let errors = 0;
-    while (!stopped) {
-      try {
-        const n = await relayBatch(db, publisher, names, o);
-        errors = 0;
-        if (n < o.batchSize) await pause(o.pollMs);
-      } catch (err) {
-        errors++;
-        if (errors === 1 || errors % 20 === 0) o.log.warn({ unit: o.unit, error: String((err as Error)?.message ?? err) }, 'outbox relay failed; retrying');
-        await pause(Math.min(o.pollMs * 2 ** Math.min(errors, 6), 5_000));
-      }
-    }
-  })();
-  return {
-    async stop() {
-      stopped = true;
-      wake?.();
-      await loop;
+  return startLoop(async () => ((await relayBatch(db, publisher, names, o)) < o.batchSize ? 'idle' : 'more'), {
+    pollMs: o.pollMs,
+    onError: (err, n) => {
+      if (n === 1 || n % 20 === 0) o.log.warn({ unit: o.unit, error: String((err as Error)?.message ?? err) }, 'outbox relay failed; retrying');
     },
-  };
+  });
 }
 
 /** Unpublished rows and the age of the oldest (seconds, 0 when none): the relay's backlog, for metrics. */

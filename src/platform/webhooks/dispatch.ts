@@ -10,6 +10,7 @@ import type { Config } from '../../config';
 import { expBackoff } from '../backoff';
 import { exec, select } from '../db/sql';
 import type { Logger } from '../logger';
+import { startLoop, type Loop } from '../loop';
 import { signature, SIGNATURE_HEADER } from './signature';
 import { guardedLookup, type UrlPolicy } from './url-guard';
 import type { DeliveryRow } from './store';
@@ -104,36 +105,16 @@ async function deliver(db: Sequelize, d: Due, s: WebhookSettings, policy: UrlPol
   return failed ? 'failed' : 'retry';
 }
 
-export interface Dispatcher {
-  stop(): Promise<void>;
-}
+export type Dispatcher = Loop;
 
 export function startWebhookDispatcher(db: Sequelize, s: WebhookSettings, policy: UrlPolicy, log: Logger, concurrency = 16): Dispatcher {
-  let stopped = false;
-  let wake: (() => void) | undefined;
-  const pause = (ms: number) =>
-    new Promise<void>((r) => {
-      const timer = setTimeout(r, ms);
-      wake = () => (clearTimeout(timer), r());
-    });
-  const loop = (async () => {
-    while (!stopped) {
-      try {
-        const due = await claim(db, concurrency, s.timeoutMs + 30_000);
-        const outcomes = await Promise.all(due.map((d) => deliver(db, d, s, policy)));
-        outcomes.forEach((o, i) => o === 'failed' && log.warn({ webhookId: due[i].webhook_id, eventId: due[i].event_id }, 'webhook delivery failed for good'));
-        if (due.length < concurrency) await pause(s.pollMs);
-      } catch (err) {
-        log.warn({ error: String((err as Error)?.message ?? err) }, 'webhook dispatch failed; retrying');
-        await pause(Math.max(s.pollMs, 1_000));
-      }
-    }
-  })();
-  return {
-    async stop() {
-      stopped = true;
-      wake?.();
-      await loop;
+  return startLoop(
+    async () => {
+      const due = await claim(db, concurrency, s.timeoutMs + 30_000);
+      const outcomes = await Promise.all(due.map((d) => deliver(db, d, s, policy)));
+      outcomes.forEach((o, i) => o === 'failed' && log.warn({ webhookId: due[i].webhook_id, eventId: due[i].event_id }, 'webhook delivery failed for good'));
+      return due.length < concurrency ? 'idle' : 'more';
     },
-  };
+    { pollMs: s.pollMs, onError: (err) => log.warn({ error: String((err as Error)?.message ?? err) }, 'webhook dispatch failed; retrying') },
+  );
 }
