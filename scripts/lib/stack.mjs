@@ -2,6 +2,7 @@
 // project-owned MariaDB servers, placed as scripts/lib/layout.mjs says) and a Temporal dev server. `dev` keeps state
 // under .data/ and uses the configured ports; `test` is ephemeral: free ports, temporary datadirs, an in-memory Temporal.
 import { chmodSync, existsSync, mkdtempSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -105,7 +106,11 @@ export async function restartServer(server, { downMs = 0 } = {}) {
  * directory. BROKER_URL, when it answers, is used instead (nothing started).
  */
 export async function startBroker({ ephemeral, work, logDir, env }) {
-  if (env.BROKER_URL && !ephemeral) return { url: env.BROKER_URL, external: true };
+  if (env.BROKER_URL && !ephemeral) {
+    const u = new URL(env.BROKER_URL);
+    if (await brokerAnswers(u.hostname, Number(u.port || 5672))) return { url: env.BROKER_URL, external: true };
+    log.info(`BROKER_URL (${u.hostname}:${u.port || 5672}) does not answer; starting the project-owned RabbitMQ node instead`);
+  }
   const ports = ephemeral
     ? { port: await freePort(), distPort: await freePort(), epmdPort: await freePort() }
     : { port: Number(env.RABBITMQ_PORT ?? 5673), distPort: Number(env.RABBITMQ_DIST_PORT ?? 25673), epmdPort: Number(env.RABBITMQ_EPMD_PORT ?? 4371) };
@@ -127,6 +132,14 @@ export async function startBroker({ ephemeral, work, logDir, env }) {
   onCleanup(() => stopRabbitMq(broker.entry));
   log.info(`broker: RabbitMQ on 127.0.0.1:${broker.port} (node ${broker.options.nodeName}; data in ${options.dir})`);
   return broker;
+}
+
+function brokerAnswers(host, port) {
+  return new Promise((resolve) => {
+    const s = connect({ host, port }, () => (s.destroy(), resolve(true)));
+    s.setTimeout(2000, () => (s.destroy(), resolve(false)));
+    s.once('error', () => resolve(false));
+  });
 }
 
 /** Stops the project-owned broker, keeps it down `downMs`, starts it again on the same dir and ports (in place). */
