@@ -4,7 +4,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Connection } from 'rabbitmq-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OrderConfirmed } from '../../src/events/catalog';
+import { OrderCancelled, OrderConfirmed } from '../../src/events/catalog';
+import { purgeEventRows } from '../../src/platform/retention';
 import { startDomainEvents } from '../../src/event-runtime';
 import { select } from '../../src/platform/db/sql';
 import { logger } from '../../src/platform/logger';
@@ -52,6 +53,69 @@ function eventProcess(extra: Record<string, string>): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/event-process.ts'], { env: { ...process.env, ...env, ...extra }, stdio: 'ignore' });
 }
 const exited = (p: ChildProcess) => new Promise<void>((r) => (p.exitCode !== null || p.signalCode ? r() : p.once('exit', () => r())));
+
+describe('relays, order and retention', () => {
+  it('when three relays share one outbox, then each aggregate\'s events arrive in the order they were written, each once', async () => {
+    const customerId = uid('cust-');
+    const aggregates = 8;
+    const ids = await seedOutbox(ctx.stores.db('orders'), OrderConfirmed, 400, confirmed(customerId), (i) => `agg-${customerId}-${i % aggregates}`, 50);
+    const rec = await recorder(ctx.config.broker.url, ctx.config.broker.prefix);
+    const relays = [1, 2, 3].map(() =>
+      startDomainEvents({ config: { ...ctx.config, events: { ...ctx.config.events, relayBatchSize: 15 } }, stores: ctx.stores.of('orders'), log: logger(ctx.config), consume: false }),
+    );
+    try {
+      await until(() => ids.every((id) => rec.seen.has(id)), 60_000);
+    } finally {
+      await Promise.all(relays.map((r) => r.stop()));
+      await rec.close();
+    }
+    expect([...rec.seen.values()].every((n) => n === 1)).toBe(true);
+    for (let a = 0; a < aggregates; a++) {
+      const written = ids.filter((_, i) => i % aggregates === a);
+      const arrived = rec.arrivals.filter((id) => written.includes(id));
+      expect(arrived).toEqual(written);
+    }
+  });
+
+  it('when published rows are older than OUTBOX_RETENTION_HOURS, then retention purges them and keeps unpublished ones', async () => {
+    const db = ctx.stores.db('inventory'); // an outbox no relay of this file touches
+    const customerId = uid('cust-');
+    const ids = await seedOutbox(db, OrderConfirmed, 4, confirmed(customerId), (i) => `r-${customerId}-${i}`);
+    await db.query('UPDATE outbox SET published_at = NOW(3) - INTERVAL 2 DAY WHERE event_id IN (?)', { replacements: [ids.slice(0, 3)] });
+    await db.query('UPDATE outbox SET published_at = NOW(3) WHERE event_id = ?', { replacements: [ids[2]] });
+    const purged = await purgeEventRows(db, { outboxRetentionHours: 24, inboxRetentionDays: 7, inbox: false });
+    expect(purged.publishedEvents).toBe(2);
+    const left = await select<{ event_id: string }>(db, 'SELECT event_id FROM outbox WHERE event_id IN (?)', [ids]);
+    expect(left.map((r) => r.event_id).sort()).toEqual([ids[2], ids[3]].sort());
+  });
+
+  it('when an order is cancelled after its points were awarded, then they are taken back once and points.revoked is announced', async () => {
+    const customerId = uid('cust-');
+    const orderId = `o-${customerId}`;
+    const orders = ctx.stores.db('orders');
+    await seedOutbox(orders, OrderConfirmed, 1, () => ({ orderId, customerId, paymentAccountId: 'acc-x', total: 2_500, currency: 'USD' }), () => orderId);
+    const events = startDomainEvents({ config: ctx.config, stores: ctx.stores.list.filter((s) => s.domain !== 'api'), log: logger(ctx.config) });
+    const points = async () =>
+      Number((await select<{ p: number }>(ctx.stores.db('loyalty'), 'SELECT COALESCE(SUM(points), 0) AS p FROM points_entries WHERE customer_id = ?', [customerId]))[0].p);
+    try {
+      await until(async () => (await points()) === 25, 20_000);
+      // Cancelled twice (two events, e.g. a retried announcement): one revocation.
+      const cancels = await seedOutbox(orders, OrderCancelled, 2, () => ({ orderId, customerId, reason: { code: 'Refunded', message: 'refund' } }), () => orderId);
+      await until(async () => (await points()) === 0, 20_000);
+      // Both cancellations consumed (the second one found the revocation and changed nothing).
+      await until(async () => {
+        const [r] = await select<{ c: number }>(ctx.stores.db('loyalty'), `SELECT COUNT(*) AS c FROM inbox WHERE consumer = 'loyalty-orders' AND event_id IN (?)`, [cancels]);
+        return Number(r.c) === 2;
+      }, 20_000);
+    } finally {
+      await events.stop();
+    }
+    const entries = await select<{ kind: string; points: number }>(ctx.stores.db('loyalty'), 'SELECT kind, points FROM points_entries WHERE order_id = ? ORDER BY id', [orderId]);
+    expect(entries.map((e) => [e.kind, Number(e.points)])).toEqual([['award', 25], ['revoke', -25]]);
+    const announced = await select<{ type: string }>(ctx.stores.db('loyalty'), 'SELECT type FROM outbox WHERE aggregate_id = ? ORDER BY seq', [customerId]);
+    expect(announced.map((a) => a.type)).toEqual(['points.awarded', 'points.revoked']);
+  });
+});
 
 describe('crashes', () => {
   it('when the relay is SIGKILLed mid-batch, then after a restart every row is published and every event id arrives', async () => {

@@ -185,7 +185,7 @@ export async function entriesOf(ctx: Pick<FlowsEnv, 'stores'>, accountId: string
  * Waits until loyalty's points for `customerId` reach `expected` (they follow order.confirmed), relaying and
  * consuming meanwhile as a worker process would (the flow's own workers may have stopped), then returns them.
  */
-export async function eventualPoints(ctx: Pick<FlowsEnv, 'stores' | 'config'>, customerId: string, expected: number, timeoutMs = 30_000): Promise<number> {
+export async function eventualPoints(ctx: Pick<FlowsEnv, 'stores' | 'config'>, customerId: string, expected: number, timeoutMs = 90_000): Promise<number> {
   const events = startDomainEvents({ config: ctx.config, stores: ctx.stores.list.filter((s) => s.domain !== 'api'), log: logger(ctx.config) });
   try {
     await until(async () => (await pointsOf(ctx, customerId)) === expected, timeoutMs).catch(() => undefined);

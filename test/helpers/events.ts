@@ -40,22 +40,27 @@ export async function isolatedEvents(extra: Record<string, string> = {}): Promis
 export async function recorder(url: string, prefix: string) {
   const rabbit = new Connection({ url, retryLow: 50, retryHigh: 500 });
   const seen = new Map<string, number>();
+  const arrivals: string[] = [];
   const queue = `${prefix}.test-recorder-${randomUUID().slice(0, 8)}`;
   const exchange = `${prefix}.events`;
   const consumer = rabbit.createConsumer(
     {
       queue,
       queueOptions: { durable: true },
+      concurrency: 1,
       exchanges: [{ exchange, type: 'topic', durable: true }],
       queueBindings: [{ exchange, queue, routingKey: '#' }],
     },
     async (msg) => {
       seen.set(String(msg.messageId), (seen.get(String(msg.messageId)) ?? 0) + 1);
+      arrivals.push(String(msg.messageId));
     },
   );
   await new Promise<void>((resolve) => consumer.once('ready', () => resolve()));
   return {
     seen,
+    /** Message ids in the order the queue delivered them. */
+    arrivals,
     async close() {
       await consumer.close();
       await rabbit.queueDelete({ queue }).catch(() => undefined);

@@ -4,7 +4,7 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { shardOf } from '../../src/domains/ledger/contract';
 import { findOrder } from '../../src/domains/orders/reads';
 import { approveOrderUpdate, cancelOrderUpdate, orderProgressQuery, orderWorkflowId, type OrderInput, type OrderLine, type OrderProgress } from '../../src/flows/checkout/contract';
@@ -28,6 +28,10 @@ import {
   type FlowsEnv,
 } from '../helpers/env';
 import { until } from '../helpers/wait';
+
+// Points follow order.confirmed through the broker, shared with every other file's flows: under a loaded full suite
+// they can take a while, so the tests that wait for them get a longer budget.
+vi.setConfig({ testTimeout: 150_000 });
 
 const policy = { approvalThreshold: 1_000_000, approvalTimeoutMs: 60_000, pointsPerMinorUnits: 100, merchantAccountId: 'merchant' };
 
