@@ -8,6 +8,7 @@ import { startConsumer, topologyPublisher, type EventHandler, type Topology } fr
 import type { Logger } from './platform/logger';
 import { startRelay, type RelayHandle } from './platform/outbox';
 import type { OpenStore } from './platform/stores';
+import { within } from './platform/timeout';
 import type { Sequelize } from 'sequelize';
 import { startDeadLetterKeeper } from './platform/dead-letters';
 import { startWebhookDispatcher } from './platform/webhooks/dispatch';
@@ -77,9 +78,7 @@ export function startDomainEvents(o: DomainEventsOptions): DomainEvents {
     rabbit,
     async stop() {
       await Promise.all(relays.map((r) => r.stop()));
-      await Promise.all(consumers.map((c) => c.close()));
-      await publisher.close();
-      await rabbit.close();
+      await closeBroker(rabbit, [...consumers, publisher]);
     },
   };
 }
@@ -108,9 +107,18 @@ export function startApiEvents({ config, db, log }: { config: Config; db: Sequel
   return {
     broker: { publisher, names },
     async stop() {
-      await Promise.all(closers.map((c) => ('close' in c ? c.close() : c.stop())));
-      await publisher.close();
-      await rabbit.close();
+      await Promise.all(closers.filter((c) => 'stop' in c).map((c) => (c as { stop(): Promise<void> }).stop()));
+      await closeBroker(rabbit, [...closers.filter((c) => 'close' in c), publisher] as Array<{ close(): Promise<void> }>);
     },
   };
+}
+
+/**
+ * Closes consumers (they finish the message in hand), the publisher and the connection — within a bound: when the
+ * broker is down too (a whole stack stopping at once) the client would wait for a reconnect that never comes. An
+ * unacked message is redelivered; the inbox makes that harmless.
+ */
+async function closeBroker(rabbit: Broker, parts: Array<{ close(): Promise<void> }>): Promise<void> {
+  await within(5_000, Promise.all(parts.map((p) => p.close())), 'closing consumers').catch(() => undefined);
+  await within(5_000, rabbit.close(), 'closing the broker connection').catch(() => undefined);
 }
