@@ -5,7 +5,7 @@
 //
 // A failing message is not requeued in place (it would spin): it is republished, with its attempt count, to the
 // consumer's retry queue with an expiration (exponential backoff); expired, it dead-letters back into the queue. After
-// `maxAttempts` failures it goes to the dead-letter queue `<queue>.dead`, where the dead-letter keeper (dead-letters.ts)
+// `maxAttempts` failures (a database that is unreachable does not count: see db/transient.ts) it goes to the dead-letter queue `<queue>.dead`, where the dead-letter keeper (dead-letters.ts)
 // records it for operators to list and replay. Republish first, ack after: a crash in between leaves a duplicate,
 // which the inbox absorbs.
 import { randomUUID } from 'node:crypto';
@@ -16,6 +16,7 @@ import { retryLockConflicts } from './barrier';
 import { exchangeDecl, type Broker, type BrokerNames } from './broker';
 import { within } from './timeout';
 import { deleteInBatches, exec } from './db/sql';
+import { isTransientDbError } from './db/transient';
 import type { EventEnvelope } from './events';
 import type { Logger } from './logger';
 
@@ -30,6 +31,8 @@ export const inboxTable = `CREATE TABLE inbox (
 export const ATTEMPTS_HEADER = 'x-sagaflow-attempts';
 export const ERROR_HEADER = 'x-sagaflow-error';
 export const DEAD_ID_HEADER = 'x-sagaflow-dead-id';
+/** Transient failures so far (a database down): they set the backoff, never the attempt count. */
+export const TRANSIENT_HEADER = 'x-sagaflow-transient';
 
 /** What a consumer does with one event, inside the transaction that also writes its inbox row. */
 export type EventHandler = (event: EventEnvelope, t: Transaction) => Promise<void>;
@@ -121,10 +124,19 @@ export function startConsumer(o: ConsumerOptions): Consumer {
         await o.afterCommit?.(event);
         return ConsumerStatus.ACK;
       } catch (err) {
-        const failed = attempts + 1;
+        // A database that is down fails every message alike: retried with backoff for as long as it takes, not counted.
+        const transient = isTransientDbError(err);
+        const transients = Number(msg.headers?.[TRANSIENT_HEADER] ?? 0) + (transient ? 1 : 0);
+        const failed = transient ? attempts : attempts + 1;
         const reason = String((err as Error)?.message ?? err).slice(0, 500);
-        const dead = failed >= o.retry.maxAttempts;
-        const headers = { ...(msg.headers ?? {}), [ATTEMPTS_HEADER]: failed, [ERROR_HEADER]: reason, ...(dead ? { [DEAD_ID_HEADER]: randomUUID() } : {}) };
+        const dead = !transient && failed >= o.retry.maxAttempts;
+        const headers = {
+          ...(msg.headers ?? {}),
+          [ATTEMPTS_HEADER]: failed,
+          [TRANSIENT_HEADER]: transients,
+          [ERROR_HEADER]: reason,
+          ...(dead ? { [DEAD_ID_HEADER]: randomUUID() } : {}),
+        };
         const target = dead ? decl.dead.queue : decl.retry.queue;
         // Republish (confirmed) before the ack; should that fail, the message is requeued and tried again.
         await within(
@@ -138,7 +150,7 @@ export function startConsumer(o: ConsumerOptions): Consumer {
               type: msg.type,
               contentType: 'application/json',
               headers,
-              ...(dead ? {} : { expiration: String(retryDelay(failed, o.retry)) }),
+              ...(dead ? {} : { expiration: String(retryDelay(transient ? transients : failed, o.retry)) }),
             },
             msg.body,
           ),

@@ -7,6 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { eventDef, events, OrderConfirmed } from '../../src/events/catalog';
 import { asyncApiDocument } from '../../src/platform/asyncapi';
 import { expBackoff } from '../../src/platform/backoff';
+import { isTransientDbError } from '../../src/platform/db/transient';
+import { ConnectionRefusedError, DatabaseError } from 'sequelize';
 import { newEvent, parseEvent } from '../../src/platform/events';
 import { signature, verifySignature } from '../../src/platform/webhooks/signature';
 import { addressAllowed, checkUrl, checkUrlForm } from '../../src/platform/webhooks/url-guard';
@@ -96,5 +98,18 @@ describe('the webhook URL guard', () => {
     await expect(checkUrl('https://localhost/h', prod)).rejects.toThrow(/non-public/);
     await expect(checkUrl('https://[::1]/h', prod)).rejects.toThrow(/non-public/);
     await expect(checkUrl('http://127.0.0.1:9/h', dev)).resolves.toBeInstanceOf(URL);
+  });
+});
+
+describe('transient database errors', () => {
+  it('when the database is unreachable or a lock conflict happened, then the error is transient; a bug or bad data is not', () => {
+    expect(isTransientDbError(new ConnectionRefusedError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })))).toBe(true);
+    expect(isTransientDbError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }))).toBe(true);
+    const deadlock = new DatabaseError(Object.assign(new Error('Deadlock found'), { code: 'ER_LOCK_DEADLOCK', sql: '' }) as never);
+    expect(isTransientDbError(deadlock)).toBe(true);
+    const dup = new DatabaseError(Object.assign(new Error('Duplicate entry'), { code: 'ER_DUP_ENTRY', sql: '' }) as never);
+    expect(isTransientDbError(dup)).toBe(false);
+    expect(isTransientDbError(new Error('injected bug'))).toBe(false);
+    expect(isTransientDbError(new TypeError("Cannot read properties of undefined (reading 'total')"))).toBe(false);
   });
 });
