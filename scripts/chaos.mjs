@@ -6,7 +6,8 @@
 // ledger, inventory, orders, loyalty — and the API), seeds accounts on both ledger shards and products, drives a mixed
 // load of transfers (mostly across shards) and orders (orders on A, inventory and loyalty on B, payer and merchant on
 // their shards) through the HTTP API while it SIGKILLs and SIGSTOPs workers, restarts one MariaDB server at a time
-// (A and B in turn) and both at once, stops every worker of one domain for 30 s, and restarts Temporal; waits until
+// (A and B in turn) and both at once, stops every worker of one domain for 30 s, restarts Temporal and the RabbitMQ
+// node, SIGKILLs a domain worker while its relay has a backlog, and injects poison events for loyalty; waits until
 // every accepted flow is terminal, and audits the result per domain database and across shards, and from the API (see
 // scripts/chaos/audit.mjs). Writes chaos-report.json (temp dir and test/artifacts/), stops everything, prints a short
 // summary (flows per type, faults with timings, violations) with one summary line last, and exits non-zero on any
@@ -108,6 +109,11 @@ async function main() {
   const initialTotals = await snapshotTotals(stack.databaseUrls().ledger);
   log.info(`chaos: initial totals ${JSON.stringify(initialTotals)}`);
 
+  // Poison for loyalty's consumer: malformed order.confirmed events, straight onto the exchange. The audit expects them,
+  // and nothing else, in the dead-letter table.
+  const poison = await stack.injectPoison(3);
+  rec.event('poison-injected', { eventIds: poison });
+
   const load = new Load({ api, rec, seedData, concurrency: settings.concurrency, runId });
   const loadStarted = Date.now();
   rec.event('load-started', { concurrency: settings.concurrency });
@@ -136,7 +142,18 @@ async function main() {
     rec.violation('slow-quiescence', { ...quiescence, budgetSeconds: settings.quiescenceBudgetMs / 1000 });
   }
 
-  const summary = await audit({ urls: stack.databaseUrls(), shardOf: stack.shardOf, flows: load.flows, seed: seedData, initialTotals, rec, api, temporal: stack.temporal });
+  // Events are eventual: give the relays and consumers a bounded time to drain (outboxes empty, poison dead-lettered).
+  const eventsBy = Date.now() + 90_000;
+  let drained = false;
+  while (!drained && Date.now() < eventsBy) {
+    const backlog = await stack.outboxBacklog().catch(() => ({ unknown: 1 }));
+    drained = Object.values(backlog).every((n) => n === 0) && (await stack.deadLetterCount()) >= poison.length;
+    if (!drained) await sleep(1_000);
+  }
+  // Then the last consumer effects (points.awarded of the last orders) land: a few seconds more for the loyalty queue.
+  await sleep(5_000);
+  rec.event('events-drained', { drained, at: rec.rel() });
+  const summary = await audit({ urls: stack.databaseUrls(), shardOf: stack.shardOf, flows: load.flows, seed: seedData, initialTotals, rec, api, temporal: stack.temporal, poison });
   const flows = [...load.flows.values()];
   const latencies = flows.filter((f) => f.terminalAt && !f.action).map((f) => f.terminalAt - f.acceptedAt).sort((a, b) => a - b);
   report = {
@@ -178,6 +195,8 @@ const counts = {
   dbRestarts: rec.count('db-restart'),
   domainOutages: rec.count('domain-outage'),
   temporalRestarts: rec.count('temporal-restart'),
+  brokerRestarts: rec.count('broker-restart'),
+  relayKills: rec.count('relay-kill'),
 };
 report.counts = { flows: flowsCount, ...counts, violations: rec.violations.length };
 report.violationsByKind = countBy(rec.violations, (x) => x.kind);
@@ -189,14 +208,14 @@ if (stack) await stack.stopAll().catch((err) => log.warn(`stopping the stack: ${
 await cleanup();
 if (!args.keep) {
   // Keep the logs and the report (small) for a look afterwards; drop the databases.
-  for (const d of ['mariadb-a', 'mariadb-b', 'mariadb-a-tmp', 'mariadb-b-tmp', 'temporal.sqlite', 'temporal.sqlite-wal', 'temporal.sqlite-shm', 'workflow-bundle.js']) rmSync(join(work, d), { recursive: true, force: true });
+  for (const d of ['mariadb-a', 'mariadb-b', 'mariadb-a-tmp', 'mariadb-b-tmp', 'temporal.sqlite', 'temporal.sqlite-wal', 'temporal.sqlite-shm', 'workflow-bundle.js', 'rabbitmq']) rmSync(join(work, d), { recursive: true, force: true });
 }
 log.info(`chaos: report ${reportPath} (copied to test/artifacts/chaos-report.json); logs in ${join(work, 'logs')}`);
 console.log(summaryText(report));
 if (rec.violations.length) log.error(`violations by kind: ${JSON.stringify(report.violationsByKind)}`);
 console.log(
   `chaos: ${flowsCount} flows, ${counts.workerKills} worker kills, ${counts.workerPauses} worker pauses, ${counts.serverRestarts} single-server restarts, ` +
-    `${counts.dbRestarts} both-server restarts, ${counts.domainOutages} domain outages, ${counts.temporalRestarts} temporal restarts, ${rec.violations.length} violations`,
+    `${counts.dbRestarts} both-server restarts, ${counts.domainOutages} domain outages, ${counts.temporalRestarts} temporal restarts, ${counts.brokerRestarts} broker restarts, ${counts.relayKills} relay kills, ${rec.violations.length} violations`,
 );
 process.exit(rec.violations.length ? 1 : 0);
 

@@ -32,6 +32,7 @@ try {
   const stack = await provision({ mode: 'dev', root, searchAttributes: await loadSearchAttributes(root) });
   const env = {
     ...stack.databaseEnv,
+    ...stack.brokerEnv,
     TEMPORAL_ADDRESS: stack.temporal.address,
     NODE_ENV: process.env.NODE_ENV ?? 'development',
   };
@@ -59,15 +60,16 @@ try {
   console.log(`
   sagaflow is running
     API           ${base}
-    API docs      ${base}/docs   (OpenAPI: ${base}/openapi.json)
+    API docs      ${base}/docs   (OpenAPI: ${base}/openapi.json, AsyncAPI: ${base}/asyncapi.json)
     Temporal UI   ${stack.temporal.uiUrl}
     Temporal gRPC ${stack.temporal.address}   (npm run temporal -- workflow list)
 ${databases}
+    RabbitMQ      ${maskUrl(stack.broker.url)}${stack.broker.external ? '' : `   (node ${stack.broker.options.nodeName})`}
     logs          ${stack.logDir}
   Ctrl-C stops everything.
 `);
   const exited = await Promise.race(
-    [worker, api, stack.temporal.entry, ...stack.servers.filter((s) => s.entry).map((s) => s.entry)].map(
+    [worker, api, stack.temporal.entry, ...(stack.broker.entry ? [stack.broker.entry] : []), ...stack.servers.filter((s) => s.entry).map((s) => s.entry)].map(
       (e) => new Promise((resolve) => e.child.once('exit', () => resolve(e))),
     ),
   );

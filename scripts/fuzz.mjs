@@ -157,6 +157,7 @@ try {
     LOG_LEVEL: 'warn',
     DATABASE_URL: undefined, // not the caller's: only this run's databases (start() merges process.env in)
     ...stack.databaseEnv,
+    ...stack.brokerEnv,
     TEMPORAL_ADDRESS: stack.temporal.address,
     TEMPORAL_TASK_QUEUE_PREFIX: `fuzz-${process.pid}`,
     API_HOST: '127.0.0.1',

@@ -62,6 +62,8 @@ try {
       // own database (with DATABASE_URL set, provisioning already put fresh, prefixed databases on its server).
       DATABASE_URL: undefined,
       ...stack.databaseEnv,
+    ...stack.brokerEnv,
+      ...stack.brokerEnv,
       TEMPORAL_ADDRESS: stack.temporal.address,
       TEMPORAL_UI_URL: stack.temporal.uiUrl ?? '',
       TEMPORAL_CLI: stack.temporal.cli,

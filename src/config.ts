@@ -73,6 +73,27 @@ const schema = z.object({
   BARRIER_RETENTION_DAYS: z.coerce.number().positive().default(7),
   RETENTION_JOB_INTERVAL_MS: int(10 * 60_000, 1000),
 
+  /** The broker (RabbitMQ). Exchange and queue names start with BROKER_PREFIX: `<prefix>.events`, `<prefix>.<consumer>`. */
+  BROKER_URL: z.string().regex(/^amqps?:\/\//, 'must be an amqp:// or amqps:// URL').default('amqp://sagaflow:sagaflow@127.0.0.1:5673/'),
+  BROKER_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).default('sagaflow'),
+  /** Whether this process relays its stores' outboxes / runs its domains' consumers (worker) or the webhook dispatcher (API). */
+  EVENTS_RELAY: bool.default(true),
+  EVENTS_CONSUME: bool.default(true),
+  RELAY_BATCH_SIZE: int(200, 1, 5000),
+  RELAY_POLL_MS: int(200, 10),
+  OUTBOX_RETENTION_HOURS: z.coerce.number().positive().default(24),
+  INBOX_RETENTION_DAYS: z.coerce.number().positive().default(7),
+  CONSUMER_MAX_ATTEMPTS: int(5, 1, 100),
+  CONSUMER_RETRY_BASE_MS: int(1_000, 1),
+  CONSUMER_RETRY_MAX_MS: int(60_000, 1),
+  WEBHOOKS_DISPATCH: bool.default(true),
+  WEBHOOK_TIMEOUT_MS: int(10_000, 100),
+  /** A delivery is retried with exponential backoff (base … max) until this long after the event, then marked failed. */
+  WEBHOOK_RETRY_FOR_MS: int(24 * 3600_000, 100),
+  WEBHOOK_BACKOFF_BASE_MS: int(5_000, 10),
+  WEBHOOK_BACKOFF_MAX_MS: int(3600_000, 10),
+  WEBHOOK_POLL_MS: int(500, 10),
+
   STEP_START_TO_CLOSE_MS: int(10_000, 100),
   STEP_SCHEDULE_TO_CLOSE_MS: int(120_000, 100),
   COMPENSATION_STUCK_AFTER_MS: int(5 * 60_000, 100),
@@ -151,6 +172,24 @@ function toConfig(e: z.output<typeof schema>) {
       idempotencyHours: e.IDEMPOTENCY_RETENTION_HOURS,
       barrierDays: e.BARRIER_RETENTION_DAYS,
       intervalMs: e.RETENTION_JOB_INTERVAL_MS,
+    },
+    broker: { url: e.BROKER_URL, prefix: e.BROKER_PREFIX },
+    events: {
+      relay: e.EVENTS_RELAY,
+      consume: e.EVENTS_CONSUME,
+      relayBatchSize: e.RELAY_BATCH_SIZE,
+      relayPollMs: e.RELAY_POLL_MS,
+      outboxRetentionHours: e.OUTBOX_RETENTION_HOURS,
+      inboxRetentionDays: e.INBOX_RETENTION_DAYS,
+      retry: { maxAttempts: e.CONSUMER_MAX_ATTEMPTS, baseMs: e.CONSUMER_RETRY_BASE_MS, maxMs: e.CONSUMER_RETRY_MAX_MS },
+    },
+    webhooks: {
+      dispatch: e.WEBHOOKS_DISPATCH,
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      retryForMs: e.WEBHOOK_RETRY_FOR_MS,
+      backoffBaseMs: e.WEBHOOK_BACKOFF_BASE_MS,
+      backoffMaxMs: e.WEBHOOK_BACKOFF_MAX_MS,
+      pollMs: e.WEBHOOK_POLL_MS,
     },
     flows: {
       stepStartToCloseMs: e.STEP_START_TO_CLOSE_MS,

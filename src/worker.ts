@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { loadConfig, type Config } from './config';
 import { domainNamed, domainStores } from './domains';
+import { startDomainEvents } from './event-runtime';
 import { runOfFlow, workflowModules } from './flows';
 import { FLOWS_UNIT } from './platform/http/flow-temporal';
 import { logger, type Logger } from './platform/logger';
@@ -129,9 +130,13 @@ async function main() {
   // Retention asks Temporal which flows still run before it deletes their barrier rows (a client connection of its own).
   const client = stores.list.length ? await connectClient(config.temporal) : undefined;
   const running = client ? temporalRunningFlows(client, runOfFlow) : async () => new Set<string>();
-  const retention = stores.list.map((s) => startRetentionJob(s, config.retention, running, log));
+  const retention = stores.list.map((s) =>
+    startRetentionJob(s, config.retention, running, log, { ...config.events, inbox: Boolean(domainNamed(s.domain).consumers?.length) }),
+  );
   // Prepared XA branches left by a crash are resolved by their flow's decision (or presumed aborted).
   const xa = client ? startXaRecovery(stores.list, config, temporalDecider(client), log) : [];
+  // The outbox relay of every store served here, and the consumers of the domains served here.
+  const events = stores.list.length && (config.events.relay || config.events.consume) ? startDomainEvents({ config, stores: stores.list, log }) : undefined;
   log.info(
     {
       units: [...(selection.flows ? [FLOWS_UNIT] : []), ...selection.stores.map((s) => s.unit)],
@@ -145,6 +150,7 @@ async function main() {
     await Promise.all(workers.map((w) => w.run())); // each resolves after a shutdown signal once its tasks drained
   } finally {
     for (const r of [...retention, ...xa]) r.stop();
+    await events?.stop();
     await client?.connection.close();
     await connection.close();
     await stores.close();

@@ -11,6 +11,8 @@
 //   the same; its effects match its outcome on every database it touched;
 // - barriers (every domain database): one row per branch operation that ran, in the database of the branch's owner,
 //   and only the combinations the barrier can produce (applied, undone, null compensation), matching the effects;
+// - events: every outbox row (every domain database) published; one points award per CONFIRMED order (the loyalty
+//   consumer's, from order.confirmed); nothing in the dead-letter table but the injected poison, and all of it there.
 // - Temporal holds no running flow.
 import { execFile } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -86,7 +88,7 @@ export async function snapshotTotals(ledgerUrls) {
   return totals;
 }
 
-export async function audit({ urls, shardOf, flows, seed, initialTotals, rec, api, temporal }) {
+export async function audit({ urls, shardOf, flows, seed, initialTotals, rec, api, temporal, poison = [] }) {
   const v = (kind, detail) => rec.violation(kind, detail);
   const conns = {};
   const summary = {};
@@ -176,7 +178,7 @@ export async function audit({ urls, shardOf, flows, seed, initialTotals, rec, ap
     }
     const orders = new Map((await q('orders', 'SELECT * FROM orders')).map((r) => [r.id, r]));
     const items = groupBy(await q('orders', 'SELECT order_id, line_no, sku, quantity, price FROM order_items ORDER BY order_id, line_no'), 'order_id');
-    const pointRows = await q('loyalty', 'SELECT order_id, customer_id, points FROM points_entries');
+    const pointRows = await q('loyalty', `SELECT order_id, customer_id, points FROM points_entries WHERE kind = 'award'`);
     const points = groupBy(pointRows, 'order_id');
 
     // ---------- barriers, from every domain database ----------
@@ -247,6 +249,25 @@ export async function audit({ urls, shardOf, flows, seed, initialTotals, rec, ap
       if (p.stock !== expected) v('stock-mismatch', { sku: p.sku, expected, actual: p.stock });
     }
     summary.points = { rows: pointRows.length, total: pointRows.reduce((s, r) => s + Number(r.points), 0) };
+
+    // ---------- events: outboxes drained, dead letters = the injected poison ----------
+    summary.events = { outbox: {}, poison: poison.length };
+    for (const db of Object.keys(conns)) {
+      const [row] = await q(db, 'SELECT COUNT(*) AS n, SUM(published_at IS NULL) AS unpublished FROM outbox');
+      summary.events.outbox[db] = { rows: Number(row.n), unpublished: Number(row.unpublished ?? 0) };
+      if (Number(row.unpublished ?? 0) > 0) v('outbox-unpublished', { db, unpublished: Number(row.unpublished) });
+    }
+    const apiDb = await connect(urls.api);
+    try {
+      const dead = (await apiDb.query('SELECT consumer, event_id, error FROM dead_letters'))[0];
+      summary.events.deadLetters = dead.length;
+      const injected = new Set(poison);
+      for (const d of dead) if (!injected.has(d.event_id)) v('unexpected-dead-letter', { consumer: d.consumer, eventId: d.event_id, error: d.error });
+      const deadIds = new Set(dead.map((d) => d.event_id));
+      for (const id of poison) if (!deadIds.has(id)) v('poison-not-dead-lettered', { eventId: id });
+    } finally {
+      await apiDb.end().catch(() => undefined);
+    }
 
     // The API agrees with the databases: points per customer, and every seeded account (each read on its shard).
     const customers = new Set([...flows.values()].filter((f) => f.type === 'order').map((f) => f.body.customerId));
@@ -380,7 +401,8 @@ function checkOrderBarriers(f, o, branches, pay, v, ctx, shardOf, seed) {
     'orders|confirm': { kind: 'saga', allowed: [confirmed ? 'done' : 'none'] },
     [payKey]: { kind: 'tcc', allowed: confirmed ? ['confirmed'] : cancelledStates },
     [merchantKey]: { kind: 'saga', allowed: [confirmed ? 'done' : 'none'] },
-    'loyalty|points': { kind: 'saga', allowed: [confirmed ? 'done' : 'none'] },
+    // Points follow order.confirmed now (no barrier); a run started before that awarded them as a saga step.
+    'loyalty|points': { kind: 'saga', allowed: confirmed ? ['none', 'done'] : ['none'] },
   };
   for (const k of stockKeys) expect[k] = { kind: 'tcc', allowed: confirmed ? ['confirmed'] : cancelledStates };
   const s = checkBranches(branches, expect, v, ctx);

@@ -3,7 +3,7 @@
 // restartable on its datadir and port; the Temporal dev server persisted to a SQLite file (restartable on the same file
 // and port); the migrations (`tsx src/migrate.ts up`); worker processes split per unit (WORKER_SERVE = flows, ledger,
 // inventory, orders, loyalty; several of some), started from a prebuilt workflow bundle so replacements start fast;
-// and one API process. Knows how to inflict each fault and how to tell that the stack recovered from it.
+// and one API process; a RabbitMQ node of its own (restartable on its directory and ports). Knows how to inflict each fault and how to tell that the stack recovered from it.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import { ensureMariaDbInstalled, startMariaDb, stopMariaDb } from '../lib/mariad
 import { freePort, start, stop, waitFor } from '../lib/procs.mjs';
 import { workerProcessEnv } from '../lib/project.mjs';
 import { restartServer } from '../lib/stack.mjs';
+import { startRabbitMq, stopRabbitMq } from '../lib/rabbitmq.mjs';
 import { startTemporal } from '../lib/temporal-server.mjs';
 
 /** The worker units a process can serve (WORKER_SERVE), in start order. */
@@ -70,9 +71,22 @@ export class ChaosStack {
     const ledgerContract = this.loadTs('src/domains/ledger/contract.ts');
     ledgerContract.catch(() => undefined);
     ensureMariaDbInstalled(); // once, before the parallel starts
-    const [servers, temporal] = await Promise.all([this.startServers(), startTemporal(this.temporalOpts)]);
+    this.brokerOpts = {
+      name: 'rabbitmq',
+      dir: join(this.work, 'rabbitmq'),
+      logDir: this.logDir,
+      port: await freePort(),
+      distPort: await freePort(),
+      epmdPort: await freePort(),
+      user: 'sagaflow',
+      password: 'sagaflow-chaos',
+    };
+    const [servers, temporal, broker] = await Promise.all([this.startServers(), startTemporal(this.temporalOpts), startRabbitMq(this.brokerOpts)]);
     this.servers = servers;
     this.temporal = temporal;
+    this.broker = broker;
+    this.watch(broker.entry, 'rabbitmq');
+    log.info(`chaos: RabbitMQ on 127.0.0.1:${broker.port} (node ${broker.options.nodeName})`);
     for (const s of servers) this.watch(s.entry, `mariadb-${s.name}`);
     this.watch(temporal.entry, 'temporal');
     const byName = Object.fromEntries(servers.map((s) => [s.name, s]));
@@ -147,6 +161,9 @@ export class ChaosStack {
       ...this.databaseEnv,
       TEMPORAL_ADDRESS: `127.0.0.1:${this.temporalOpts.port}`,
       TEMPORAL_NAMESPACE: 'default',
+      BROKER_URL: this.broker?.url,
+      // Poison reaches the dead-letter queue within seconds (5 attempts, 200 ms doubling).
+      CONSUMER_RETRY_BASE_MS: '200',
     };
   }
 
@@ -277,6 +294,81 @@ export class ChaosStack {
     return { stopSeconds, downSeconds: (Date.now() - t) / 1000 };
   }
 
+  /** SIGTERM the RabbitMQ node, keep it down for `downMs`, start it again on the same directory and ports. */
+  async restartBroker(downMs) {
+    const old = this.broker.entry;
+    old.expectedExit = true;
+    const t = Date.now();
+    await stopRabbitMq(old);
+    await sleep(downMs);
+    this.broker = await startRabbitMq(this.brokerOpts);
+    this.watch(this.broker.entry, 'rabbitmq');
+    return { downSeconds: (Date.now() - t) / 1000 };
+  }
+
+  /**
+   * SIGKILL a worker of a domain whose store has unpublished outbox rows right now (its relay is mid-batch or about
+   * to be), then start a replacement. Prefers orders (order.confirmed), then loyalty and the ledger.
+   */
+  async killRelay(unit) {
+    const units = unit ? [unit] : ['orders', 'loyalty', 'ledger'];
+    const backlog = await this.outboxBacklog();
+    const pick = units.find((u) => Object.entries(backlog).some(([db, n]) => db.startsWith(u) && n > 0)) ?? units[0];
+    const detail = await this.killWorker(pick);
+    return { ...detail, backlogAtKill: backlog };
+  }
+
+  /** Unpublished outbox rows per domain database. */
+  async outboxBacklog() {
+    const mysql = await import('mysql2/promise');
+    const urls = this.databaseUrls();
+    const dbs = { ...Object.fromEntries(urls.ledger.map((u, i) => [`ledger-${i}`, u])), inventory: urls.inventory, orders: urls.orders, loyalty: urls.loyalty };
+    const out = {};
+    for (const [name, url] of Object.entries(dbs)) {
+      const c = await mysql.createConnection({ uri: url });
+      try {
+        out[name] = Number((await c.query('SELECT COUNT(*) AS n FROM outbox WHERE published_at IS NULL'))[0][0].n);
+      } finally {
+        await c.end();
+      }
+    }
+    return out;
+  }
+
+  /** Rows in the API's dead-letter table. */
+  async deadLetterCount() {
+    const mysql = await import('mysql2/promise');
+    const c = await mysql.createConnection({ uri: this.databaseUrls().api });
+    try {
+      return Number((await c.query('SELECT COUNT(*) AS n FROM dead_letters'))[0][0].n);
+    } catch {
+      return 0;
+    } finally {
+      await c.end();
+    }
+  }
+
+  /** Publishes `n` malformed order.confirmed events straight to the exchange (poison for loyalty); returns their ids. */
+  async injectPoison(n) {
+    const { Connection } = await import('rabbitmq-client');
+    const { randomUUID } = await import('node:crypto');
+    const rabbit = new Connection(this.broker.url);
+    const pub = rabbit.createPublisher({ confirm: true, exchanges: [{ exchange: 'sagaflow.events', type: 'topic', durable: true }] });
+    const ids = [];
+    try {
+      for (let i = 0; i < n; i++) {
+        const id = randomUUID();
+        ids.push(id);
+        const body = { id, type: 'order.confirmed', version: 1, occurredAt: new Date().toISOString(), aggregateId: `poison-${i}`, data: { orderId: `poison-${i}` } };
+        await pub.send({ exchange: 'sagaflow.events', routingKey: 'order.confirmed', messageId: id, durable: true, contentType: 'application/json' }, body);
+      }
+    } finally {
+      await pub.close();
+      await rabbit.close();
+    }
+    return ids;
+  }
+
   /** Server URL per database role, for the audit (mysql2 directly). */
   databaseUrls() {
     const env = this.databaseEnv;
@@ -295,5 +387,6 @@ export class ChaosStack {
     await Promise.all([this.api, ...this.workers].filter(Boolean).map((e) => stop(e, { graceMs: 15_000 })));
     if (this.temporal) await stop(this.temporal.entry, { graceMs: 20_000 });
     await Promise.all(this.servers.map((s) => stopMariaDb(s.entry)));
+    if (this.broker) await stopRabbitMq(this.broker.entry);
   }
 }

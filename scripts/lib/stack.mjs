@@ -2,6 +2,7 @@
 // project-owned MariaDB servers, placed as scripts/lib/layout.mjs says) and a Temporal dev server. `dev` keeps state
 // under .data/ and uses the configured ports; `test` is ephemeral: free ports, temporary datadirs, an in-memory Temporal.
 import { chmodSync, existsSync, mkdtempSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -9,6 +10,7 @@ import { log } from './log.mjs';
 import { onCleanup, freePort, portInUse } from './procs.mjs';
 import { DATABASE_PREFIX, DATABASES, databaseEnvFor, databaseName, SERVERS, withDatabase } from './layout.mjs';
 import { ensureMariaDbInstalled, removeDataDir, startMariaDb, stopMariaDb } from './mariadb.mjs';
+import { startRabbitMq, stopRabbitMq } from './rabbitmq.mjs';
 import { startTemporal } from './temporal-server.mjs';
 
 async function databaseAnswers(url) {
@@ -99,7 +101,60 @@ export async function restartServer(server, { downMs = 0 } = {}) {
 }
 
 /**
+ * The project-owned RabbitMQ node (scripts/lib/rabbitmq.mjs): `dev` on RABBITMQ_PORT / RABBITMQ_DIST_PORT /
+ * RABBITMQ_EPMD_PORT (5673 / 25673 / 4371) with its data in .data/rabbitmq; `test` on free ports in the run's temporary
+ * directory. BROKER_URL, when it answers, is used instead (nothing started).
+ */
+export async function startBroker({ ephemeral, work, logDir, env }) {
+  if (env.BROKER_URL && !ephemeral) {
+    const u = new URL(env.BROKER_URL);
+    if (await brokerAnswers(u.hostname, Number(u.port || 5672))) return { url: env.BROKER_URL, external: true };
+    log.info(`BROKER_URL (${u.hostname}:${u.port || 5672}) does not answer; starting the project-owned RabbitMQ node instead`);
+  }
+  const ports = ephemeral
+    ? { port: await freePort(), distPort: await freePort(), epmdPort: await freePort() }
+    : { port: Number(env.RABBITMQ_PORT ?? 5673), distPort: Number(env.RABBITMQ_DIST_PORT ?? 25673), epmdPort: Number(env.RABBITMQ_EPMD_PORT ?? 4371) };
+  if (!ephemeral) {
+    for (const [name, p] of [['RABBITMQ_PORT', ports.port], ['RABBITMQ_DIST_PORT', ports.distPort], ['RABBITMQ_EPMD_PORT', ports.epmdPort]]) {
+      if (await portInUse(p)) throw new Error(`port ${p} (${name}) is busy; stop what uses it or set ${name}`);
+    }
+  }
+  const options = {
+    name: 'rabbitmq',
+    dir: join(work, 'rabbitmq'),
+    logDir,
+    ...ports,
+    user: 'sagaflow',
+    password: ephemeral ? 'sagaflow-test' : (env.RABBITMQ_PASSWORD ?? 'sagaflow'),
+  };
+  const broker = { options, ...(await startRabbitMq(options)) };
+  // Reads broker.entry when it runs, so it stops the current process after a restartBroker().
+  onCleanup(() => stopRabbitMq(broker.entry));
+  log.info(`broker: RabbitMQ on 127.0.0.1:${broker.port} (node ${broker.options.nodeName}; data in ${options.dir})`);
+  return broker;
+}
+
+function brokerAnswers(host, port) {
+  return new Promise((resolve) => {
+    const s = connect({ host, port }, () => (s.destroy(), resolve(true)));
+    s.setTimeout(2000, () => (s.destroy(), resolve(false)));
+    s.once('error', () => resolve(false));
+  });
+}
+
+/** Stops the project-owned broker, keeps it down `downMs`, starts it again on the same dir and ports (in place). */
+export async function restartBroker(broker, { downMs = 0 } = {}) {
+  if (broker.external) throw new Error('the broker is BROKER_URL\'s; it cannot be restarted here');
+  broker.entry.expectedExit = true;
+  await stopRabbitMq(broker.entry);
+  if (downMs > 0) await sleep(downMs);
+  Object.assign(broker, await startRabbitMq(broker.options));
+  return broker;
+}
+
+/**
  * @returns {Promise<{
+ *   brokerEnv: { BROKER_URL: string }, broker: object,
  *   databaseEnv: { LEDGER_DATABASE_URLS: string, INVENTORY_DATABASE_URL: string, ORDERS_DATABASE_URL: string, LOYALTY_DATABASE_URL: string, API_DATABASE_URL: string },
  *   servers: Array<{ name: 'a'|'b', url: string, port: number, entry: object|null, dataDir: string|null, options: object|null,
  *     databases: string[], started?: object, external?: true }>,
@@ -148,6 +203,9 @@ export async function provision({ mode, root, searchAttributes, env = process.en
     for (const s of servers) log.info(`database: MariaDB ${s.name} on 127.0.0.1:${s.port} (${s.databases.join(', ')}; data in ${s.dataDir})`);
   }
 
+  const broker = await startBroker({ ephemeral, work, logDir, env });
+  const brokerEnv = { BROKER_URL: broker.url };
+
   const tPort = ephemeral ? await freePort() : Number(env.TEMPORAL_PORT ?? 7233);
   const uiPort = ephemeral ? await freePort() : Number(env.TEMPORAL_UI_PORT ?? 8233);
   if (!ephemeral) {
@@ -166,6 +224,8 @@ export async function provision({ mode, root, searchAttributes, env = process.en
   log.info(`temporal: dev server on ${temporal.address}, Web UI ${temporal.uiUrl}`);
   return {
     databaseEnv,
+    brokerEnv,
+    broker,
     servers,
     temporal,
     work,

@@ -14,18 +14,22 @@ import { domains } from '../domains';
 import { flows } from '../flows';
 import type { AppDeps, AppEnv } from '../platform/http/deps';
 import { ApiError, Codes } from '../platform/http/envelope';
+import { registerEventMetrics } from '../platform/http/metrics';
 import { validationHook } from '../platform/http/validation';
 import { accessLog } from './middleware/access-log';
 import { apiKeyAuth } from './middleware/auth';
 import { errorHandler, notFoundHandler } from './middleware/errors';
 import { rateLimit } from './middleware/rate-limit';
 import { activeTraceId, tracingMiddleware } from './middleware/tracing';
+import { deadLettersRouter } from './routes/dead-letters';
 import { mountDocs } from './routes/docs';
 import { opsRouter } from './routes/ops';
+import { webhooksRouter } from './routes/webhooks';
 
 export function createApp(deps: AppDeps) {
   const { config, log, metrics } = deps;
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  registerEventMetrics(metrics, deps.stores);
 
   if (deps.tracing !== false) app.use(tracingMiddleware(trace.getTracer('sagaflow-api')));
   app.use(requestId({ limitLength: 128, generator: () => activeTraceId() ?? randomUUID() }));
@@ -49,8 +53,9 @@ export function createApp(deps: AppDeps) {
   for (const { path, router } of [...domains.flatMap((d) => d.routes?.(deps) ?? []), ...flows.flatMap((f) => f.routes(deps))]) {
     app.route(path, router);
   }
+  for (const { path, router } of [webhooksRouter(deps), deadLettersRouter(deps)]) app.route(path, router);
   app.route('/', opsRouter(deps));
-  mountDocs(app);
+  mountDocs(app, deps);
 
   app.notFound(notFoundHandler);
   app.onError(errorHandler(log));

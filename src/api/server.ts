@@ -2,6 +2,7 @@
 // finish in-flight requests within SHUTDOWN_GRACE_MS, then close the Temporal connection and the DB pool).
 import { serve, type ServerType } from '@hono/node-server';
 import { assertApiConfig, loadConfig } from '../config';
+import { startApiEvents } from '../event-runtime';
 import { allStores } from '../stores';
 import { createMetrics } from '../platform/http/metrics';
 import { logger } from '../platform/logger';
@@ -23,7 +24,9 @@ async function main() {
   const stores = openStores(allStores(config), config.db.pool);
   const temporal = await connectClient(config.temporal, { traced: tracing.enabled });
   const drain = new AbortController();
-  const app = createApp({ config, stores, temporal, log, metrics: createMetrics(), draining: drain.signal, tracing: tracing.enabled });
+  // Webhook fan-out and dispatch, the dead-letter keeper, and the publisher operators' replays use.
+  const events = startApiEvents({ config, db: stores.db('api'), log });
+  const app = createApp({ config, stores, temporal, log, metrics: createMetrics(), draining: drain.signal, tracing: tracing.enabled, broker: events.broker });
   const retention = every(config.retention.intervalMs, () => purgeExpiredIdempotencyKeys(stores.db('api')), log, 'api');
 
   const server: ServerType = serve({ fetch: app.fetch, hostname: config.api.host, port: config.api.port }, (info) =>
@@ -49,6 +52,7 @@ async function main() {
     clearTimeout(force);
     await temporal.connection.close();
     retention.stop();
+    await events.stop();
     await stores.close();
     await tracing.shutdown();
     log.info('api stopped');

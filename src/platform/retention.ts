@@ -12,7 +12,9 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Sequelize } from 'sequelize';
 import type { Config } from '../config';
 import { exec, select, deleteInBatches } from './db/sql';
+import { purgeInbox } from './consumer';
 import type { Logger } from './logger';
+import { purgePublishedEvents } from './outbox';
 import type { OpenStore } from './stores';
 
 /** Which of the given flows (workflow ids) may still run: those are kept. */
@@ -75,6 +77,20 @@ export function every(intervalMs: number, purge: () => Promise<Record<string, nu
   return { stop: () => clearInterval(timer) };
 }
 
-export function startRetentionJob(store: OpenStore, retention: Config['retention'], running: RunningFlows, log: Logger) {
-  return every(retention.intervalMs, () => purgeExpiredBarriers(store.db, retention, running), log, store.unit);
+/** Published outbox rows older than OUTBOX_RETENTION_HOURS, and (stores with consumers) inbox rows older than INBOX_RETENTION_DAYS. */
+export async function purgeEventRows(db: Sequelize, events: EventRetention, now = new Date()) {
+  const outbox = await purgePublishedEvents(db, new Date(now.getTime() - events.outboxRetentionHours * 3600_000));
+  const inbox = events.inbox ? await purgeInbox(db, new Date(now.getTime() - events.inboxRetentionDays * 86_400_000)) : 0;
+  return { publishedEvents: outbox, inboxRows: inbox };
+}
+
+export type EventRetention = Pick<Config['events'], 'outboxRetentionHours' | 'inboxRetentionDays'> & { inbox: boolean };
+
+export function startRetentionJob(store: OpenStore, retention: Config['retention'], running: RunningFlows, log: Logger, events?: EventRetention) {
+  return every(
+    retention.intervalMs,
+    async () => ({ ...(await purgeExpiredBarriers(store.db, retention, running)), ...(events ? await purgeEventRows(store.db, events) : {}) }),
+    log,
+    store.unit,
+  );
 }

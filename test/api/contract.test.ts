@@ -89,6 +89,8 @@ describe('HTTP contract', () => {
     await until(async () => (await api.call('GET', `/v1/orders/${id}`)).json.data.status === 'CONFIRMED');
     const order = (await api.call('GET', `/v1/orders/${id}`)).json.data;
     expect(order).toMatchObject({ total: 1_200_000, currency: 'USD', items: [{ sku, quantity: 1, price: 1_200_000 }] });
+    // The points follow order.confirmed (eventually: the order did not wait for them).
+    await until(async () => (await api.call('GET', `/v1/customers/${customerId}/points`)).json.data.balance === 12_000);
     expect((await api.call('GET', `/v1/customers/${customerId}/points`)).json.data).toEqual({ customerId, balance: 12_000 });
     expectError(await api.call('POST', `/v1/orders/${id}/approve`), 409, 4090);
     expectError(await api.call('POST', `/v1/orders/${id}/cancel`, {}), 409, 4090);

@@ -16,11 +16,11 @@ import { createAccount, createProduct, uid } from '../helpers/env';
 
 /** The tables each store must hold (the row counts below cover every table a store has, these included). */
 const expectedTables: Record<string, string[]> = {
-  ledger: ['accounts', 'ledger_entries', 'transfers', 'payments', 'barriers'],
-  inventory: ['products', 'barriers'],
-  orders: ['orders', 'order_items', 'barriers'],
-  loyalty: ['points_entries', 'barriers'],
-  api: ['idempotency_keys'],
+  ledger: ['accounts', 'ledger_entries', 'transfers', 'payments', 'barriers', 'outbox'],
+  inventory: ['products', 'barriers', 'outbox'],
+  orders: ['orders', 'order_items', 'barriers', 'outbox'],
+  loyalty: ['points_entries', 'barriers', 'outbox', 'inbox'],
+  api: ['idempotency_keys', 'webhooks', 'webhook_deliveries', 'dead_letters', 'inbox'],
 };
 
 /** shared/API.md: HTTP status → envelope code. */

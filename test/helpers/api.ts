@@ -1,6 +1,7 @@
 // An API under test: the real app (app.request, no port) over the real Temporal server and MariaDB servers, with
 // workers for every unit polling this file's own task-queue prefix for the whole file.
 import { createApp } from '../../src/api/app';
+import { startDomainEvents } from '../../src/event-runtime';
 import { createMetrics } from '../../src/platform/http/metrics';
 import { logger } from '../../src/platform/logger';
 import { createFlowsEnv, startWorkers, uid, type FlowsEnv } from './env';
@@ -16,9 +17,12 @@ export async function createApiEnv(overrides: Record<string, string> = {}, { wor
   if (worker) {
     const workers = await startWorkers(ctx, ctx.config.temporal.taskQueuePrefix);
     const running = workers.map((w) => w.run());
+    // Relays and consumers as a worker process runs them (shared broker prefix: see withWorker).
+    const events = startDomainEvents({ config: ctx.config, stores: ctx.stores.list.filter((s) => s.domain !== 'api'), log: logger(ctx.config) });
     stopWorkers = async () => {
       for (const w of workers) w.shutdown();
       await Promise.all(running);
+      await events.stop();
     };
   }
   const app = createApp({ config: ctx.config, stores: ctx.stores, temporal: ctx.env.client, log: logger(ctx.config), metrics: createMetrics() });

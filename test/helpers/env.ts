@@ -17,6 +17,9 @@ import { setupTracing } from '../../src/platform/telemetry/tracing';
 import { tracingPlugin } from '../../src/platform/telemetry/worker';
 import type { Topology } from '../../src/platform/workflow/types';
 import { createWorkers } from '../../src/worker';
+import { startDomainEvents } from '../../src/event-runtime';
+import { logger } from '../../src/platform/logger';
+import { until } from './wait';
 
 let runtimeInstalled = false;
 
@@ -70,15 +73,21 @@ export interface WithWorkerOptions {
   units?: (stores: Stores) => string[];
   overrides?: Partial<WorkerOptions>;
   workflowBundlePath?: string;
+  /** Outbox relays and consumers beside the workers (on), as a worker process runs them. */
+  events?: boolean;
 }
 
 /** Starts the workers of every unit on a fresh task-queue prefix and runs `fn` while they poll. */
 export async function withWorker<T>(ctx: FlowsEnv, fn: (taskQueue: string, run: WorkerRun) => Promise<T>, options: WithWorkerOptions = {}): Promise<T> {
   const prefix = uid('tq-');
   const workers = await startWorkers(ctx, prefix, options);
+  // Every test file shares the broker prefix and the databases: any file's relay publishes any row, and any file's
+  // loyalty consumer applies it (once, by its inbox) — points arrive eventually, as in production.
+  const events = options.events === false ? undefined : startDomainEvents({ config: ctx.config, stores: ctx.stores.list.filter((s) => s.domain !== 'api'), log: logger(ctx.config) });
   const run = { taskQueue: `${prefix}-flows`, topology: topologyFor(ctx, prefix) };
   const done = fn(run.taskQueue, run);
   const [result, ...stopped] = await Promise.allSettled([done, ...workers.map((w) => w.runUntil(done.catch(() => undefined)))]);
+  await events?.stop();
   if (result.status === 'rejected') throw result.reason;
   const crashed = stopped.find((r) => r.status === 'rejected');
   if (crashed) throw (crashed as PromiseRejectedResult).reason;
@@ -170,6 +179,20 @@ export async function entriesOf(ctx: Pick<FlowsEnv, 'stores'>, accountId: string
     flowId,
     accountId,
   ]).then((rows) => rows.map((r) => ({ step: r.step, amount: Number(r.amount) })));
+}
+
+/**
+ * Waits until loyalty's points for `customerId` reach `expected` (they follow order.confirmed), relaying and
+ * consuming meanwhile as a worker process would (the flow's own workers may have stopped), then returns them.
+ */
+export async function eventualPoints(ctx: Pick<FlowsEnv, 'stores' | 'config'>, customerId: string, expected: number, timeoutMs = 90_000): Promise<number> {
+  const events = startDomainEvents({ config: ctx.config, stores: ctx.stores.list.filter((s) => s.domain !== 'api'), log: logger(ctx.config) });
+  try {
+    await until(async () => (await pointsOf(ctx, customerId)) === expected, timeoutMs).catch(() => undefined);
+    return pointsOf(ctx, customerId);
+  } finally {
+    await events.stop();
+  }
 }
 
 export async function pointsOf(ctx: Pick<FlowsEnv, 'stores'>, customerId: string): Promise<number> {

@@ -35,10 +35,21 @@ describe('isolation between domains', () => {
   it.each(domainNames)('when %s code imports, then it reaches only itself and the platform', (name) => {
     const offending = files(join(src, 'domains', name)).flatMap((f) =>
       importsOf(f)
-        .filter((target) => !target.startsWith(`domains/${name}/`) && !target.startsWith('platform/') && target !== 'config')
+        .filter((target) => !target.startsWith(`domains/${name}/`) && !target.startsWith('platform/') && target !== 'config' && target !== 'events/catalog')
         .map((target) => `${relative(src, f)} → ${target}`),
     );
     expect(offending).toEqual([]);
+  });
+
+  it('when the event catalog imports, then only the platform (it is contract-only: what every domain may share)', () => {
+    const offending = files(join(src, 'events')).flatMap((f) =>
+      importsOf(f)
+        .filter((t) => !t.startsWith('platform/'))
+        .map((t) => `${relative(src, f)} → ${t}`),
+    );
+    expect(offending).toEqual([]);
+    const text = files(join(src, 'events')).map((f) => readFileSync(f, 'utf8')).join('\n');
+    expect([...text.matchAll(/from\s+['"]([^.'"][^'"]*)['"]/g)].map((m) => m[1]).filter((p) => p !== 'zod')).toEqual([]);
   });
 
   it('when platform code imports, then it reaches no domain, flow or API module', () => {
@@ -92,10 +103,10 @@ describe('isolation of SQL', () => {
     expect(foreign).toEqual([]);
   });
 
-  it('when a table name is looked up, then exactly one domain owns it (barriers excepted: one per database)', async () => {
+  it('when a table name is looked up, then exactly one domain owns it (the platform tables excepted: barriers, outbox, inbox, one per database)', async () => {
     const owners = new Map<string, string[]>();
     for (const name of domainNames) for (const t of await ownTables(name)) owners.set(t, [...(owners.get(t) ?? []), name]);
-    const shared = [...owners].filter(([t, by]) => t !== 'barriers' && by.length > 1);
+    const shared = [...owners].filter(([t, by]) => !['barriers', 'outbox', 'inbox'].includes(t) && by.length > 1);
     expect(shared).toEqual([]);
   });
 

@@ -4,7 +4,7 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { shardOf } from '../../src/domains/ledger/contract';
 import { findOrder } from '../../src/domains/orders/reads';
 import { approveOrderUpdate, cancelOrderUpdate, orderProgressQuery, orderWorkflowId, type OrderInput, type OrderLine, type OrderProgress } from '../../src/flows/checkout/contract';
@@ -21,12 +21,17 @@ import {
   ledgerSum,
   moneyIn,
   pointsOf,
+  eventualPoints,
   product,
   uid,
   withWorker,
   type FlowsEnv,
 } from '../helpers/env';
 import { until } from '../helpers/wait';
+
+// Points follow order.confirmed through the broker, shared with every other file's flows: under a loaded full suite
+// they can take a while, so the tests that wait for them get a longer budget.
+vi.setConfig({ testTimeout: 150_000 });
 
 const policy = { approvalThreshold: 1_000_000, approvalTimeoutMs: 60_000, pointsPerMinorUnits: 100, merchantAccountId: 'merchant' };
 
@@ -102,7 +107,6 @@ describe('checkoutOrder', () => {
       ['stock-2:confirm', 'done'],
       ['payment:confirm', 'done'],
       ['merchant-credit', 'done'],
-      ['award-points', 'done'],
       ['confirm-order', 'done'],
     ]);
     // inventory
@@ -129,7 +133,7 @@ describe('checkoutOrder', () => {
     expect(await entriesOf(ctx, 'merchant-USD', orderWorkflowId(id))).toEqual([{ step: 'merchant-credit', amount: 6_500 }]);
     expect((await account(ctx, 'merchant-USD')).balance - merchantBefore).toBeGreaterThanOrEqual(6_500);
     // loyalty
-    expect(await pointsOf(ctx, customerId)).toBe(65);
+    expect(await eventualPoints(ctx, customerId, 65)).toBe(65);
   });
 
   it('when payer and merchant share a shard, then it is CONFIRMED the same way and money is conserved', async () => {
@@ -147,7 +151,7 @@ describe('checkoutOrder', () => {
     expect(await moneyIn(ctx, [payer, merchant])).toBe(10_000);
     expect(await product(ctx, sku)).toEqual({ stock: 1, reserved: 0 });
     expect((await order(id))?.status).toBe('CONFIRMED');
-    expect(await pointsOf(ctx, customerId)).toBe(50);
+    expect(await eventualPoints(ctx, customerId, 50)).toBe(50);
   });
 
   it('when one line of several is out of stock, then it is CANCELLED and nothing stays reserved or frozen', async () => {
@@ -251,7 +255,7 @@ describe('checkoutOrder', () => {
     expect(await moneyIn(ctx, [payer, merchant])).toBe(5_000_000);
     expect(await product(ctx, sku)).toEqual({ stock: 1, reserved: 0 });
     expect((await order(id))?.status).toBe('CONFIRMED');
-    expect(await pointsOf(ctx, customerId)).toBe(20_000);
+    expect(await eventualPoints(ctx, customerId, 20_000)).toBe(20_000);
   });
 
   it('when cancelled during approval, then it is CANCELLED with the reason and the hold and reservation are released', async () => {

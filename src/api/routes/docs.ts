@@ -3,7 +3,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import type { AppEnv } from '../../platform/http/deps';
+import { events } from '../../events/catalog';
+import { asyncApiDocument } from '../../platform/asyncapi';
+import { brokerNames } from '../../platform/broker';
+import type { AppDeps, AppEnv } from '../../platform/http/deps';
 
 const assets = (() => {
   const dir = require('swagger-ui-dist').getAbsoluteFSPath() as string;
@@ -18,7 +21,10 @@ const page = `<!doctype html>
 <script src="/docs/assets/swagger-ui-bundle.js"></script><script src="/docs/assets/init.js"></script></body></html>`;
 const init = `window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#swagger-ui' });`;
 
-export function mountDocs(app: OpenAPIHono<AppEnv>) {
+export function mountDocs(app: OpenAPIHono<AppEnv>, { config }: Pick<AppDeps, 'config'>) {
+  const broker = new URL(config.broker.url);
+  const asyncapi = asyncApiDocument(events, { exchange: brokerNames(config.broker.prefix).exchange, version: '1.0.0', host: broker.host });
+  app.get('/asyncapi.json', (c) => c.json(asyncapi));
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: {

@@ -1,16 +1,10 @@
 // Operations endpoints: liveness, readiness (every database this API reads and Temporal answer), Prometheus metrics.
 import { Hono } from 'hono';
 import type { AppDeps, AppEnv } from '../../platform/http/deps';
+import { within as withinMs } from '../../platform/timeout';
 import { ApiError, Codes, ok } from '../../platform/http/envelope';
 
-async function within<T>(ms: number, p: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([p, new Promise<never>((_, rej) => (timer = setTimeout(() => rej(new Error('timed out')), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+const within = <T>(ms: number, p: Promise<T>) => withinMs(ms, p, 'readiness check');
 
 export function opsRouter({ stores, temporal, metrics, draining }: AppDeps) {
   const router = new Hono<AppEnv>();

@@ -3,12 +3,16 @@ import { singleStore, type DomainDefinition } from '../../platform/domain';
 import { exec } from '../../platform/db/sql';
 import { createInventoryActivities } from './activities';
 import * as m0001 from './migrations/0001-inventory';
+import * as m0003 from './migrations/0003-outbox';
 import { productsRouter } from './routes';
 
 export const inventory: DomainDefinition = {
   name: 'inventory',
   stores: (config) => singleStore('inventory', config.db.urls.inventory),
-  migrations: [{ name: '0001-inventory', ...m0001 }],
+  migrations: [
+    { name: '0001-inventory', ...m0001 },
+    { name: '0003-outbox', ...m0003 },
+  ],
   activities: ({ store }) => createInventoryActivities({ db: store.db }),
   routes: (deps) => [productsRouter(deps)],
   async seed({ db }) {

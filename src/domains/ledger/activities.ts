@@ -6,8 +6,11 @@
 // transaction guarded by the barrier. The TCC and XA transfers' activities are in transfer-modes.ts.
 import type { Sequelize } from 'sequelize';
 import { branch, eachItem, reject, type Branch } from '../../platform/activity';
-import { withBarrier, type BarrierOutcome } from '../../platform/barrier';
+import { retryLockConflicts, withBarrier, type BarrierOutcome } from '../../platform/barrier';
 import { exec, select } from '../../platform/db/sql';
+import { newEvent } from '../../platform/events';
+import { recordEvent } from '../../platform/outbox';
+import { TransferCompensated, TransferCompleted } from '../../events/catalog';
 import { StepErrors } from '../../platform/workflow/errors';
 import type { FlowReason } from '../../platform/workflow/types';
 import { LedgerErrors, type PaymentRecord, type TransferRecord } from './contract';
@@ -87,14 +90,30 @@ function createTransferSteps(db: Sequelize) {
       return { outcome: r.outcome };
     },
 
-    /** Records a transfer's final status on its row (written here when the debit never ran). */
+    /**
+     * Records a transfer's final status on its row (written here when the debit never ran), and announces it —
+     * `transfer.completed` / `transfer.compensated` in the same transaction, once: only the call that moves the row
+     * out of RUNNING (or writes it) records the event; a retry finds the status already final.
+     */
     async finishTransfer({ transfer: x, status, reason }: TransferOutcome) {
-      await exec(
-        db,
-        `INSERT INTO transfers (id, from_account_id, to_account_id, amount, currency, memo, status, reason_code, reason, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NOW(3), NOW(3))
-         ON DUPLICATE KEY UPDATE status = VALUES(status), reason_code = VALUES(reason_code), reason = VALUES(reason), updated_at = NOW(3)`,
-        [x.id, x.fromAccountId, x.toAccountId, x.amount, x.currency, x.memo ?? null, status, reason?.code ?? null, reason?.message.slice(0, 512) ?? null],
+      await retryLockConflicts(() =>
+        db.transaction(async (t) => {
+          const [row] = await select<{ status: TransferStatus }>(db, 'SELECT status FROM transfers WHERE id = ? FOR UPDATE', [x.id], t);
+          await exec(
+            db,
+            `INSERT INTO transfers (id, from_account_id, to_account_id, amount, currency, memo, status, reason_code, reason, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NOW(3), NOW(3))
+             ON DUPLICATE KEY UPDATE status = VALUES(status), reason_code = VALUES(reason_code), reason = VALUES(reason), updated_at = NOW(3)`,
+            [x.id, x.fromAccountId, x.toAccountId, x.amount, x.currency, x.memo ?? null, status, reason?.code ?? null, reason?.message.slice(0, 512) ?? null],
+            t,
+          );
+          const def = status === 'COMPLETED' ? TransferCompleted : status === 'COMPENSATED' ? TransferCompensated : undefined;
+          if (def && (!row || row.status === 'RUNNING')) {
+            const data = { transferId: x.id, fromAccountId: x.fromAccountId, toAccountId: x.toAccountId, amount: x.amount, currency: x.currency };
+            const why = status === 'COMPENSATED' && reason ? { reason: { code: reason.code, message: reason.message } } : {};
+            await recordEvent(db, t, newEvent(def, x.id, { ...data, ...why }));
+          }
+        }),
       );
     },
 

@@ -4,6 +4,7 @@ import type { DomainDefinition } from '../../platform/domain';
 import { createLedgerActivities } from './activities';
 import * as m0001 from './migrations/0001-ledger';
 import * as m0002 from './migrations/0002-pending-credits';
+import * as m0003 from './migrations/0003-outbox';
 import { openAccount } from './money';
 import { accountsRouter, merchantsRouter } from './routes';
 import { shardOf } from './contract';
@@ -20,6 +21,7 @@ export const ledger: DomainDefinition = {
   migrations: [
     { name: '0001-ledger', ...m0001 },
     { name: '0002-pending-credits', ...m0002 },
+    { name: '0003-outbox', ...m0003 },
   ],
   activities: ({ store }) => createLedgerActivities({ db: store.db, url: store.url }),
   routes: (deps) => [accountsRouter(deps), merchantsRouter(deps)],

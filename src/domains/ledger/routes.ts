@@ -5,7 +5,7 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { select } from '../../platform/db/sql';
 import type { AppDeps, AppEnv, Mount } from '../../platform/http/deps';
 import { notFound, ok } from '../../platform/http/envelope';
-import { commonErrors, Currency, envelopeOf, Id, jsonBody, jsonResponse, notFoundResponse, Text, Timestamp } from '../../platform/http/schemas';
+import { commonErrors, Currency, envelopeOf, Id, jsonBody, jsonResponse, notFoundResponse, PageQuery, Text, Timestamp } from '../../platform/http/schemas';
 import { validationHook } from '../../platform/http/validation';
 import { iso } from '../../platform/http/views';
 import { merchantAccount, merchantAccounts } from './contract';
@@ -36,11 +36,6 @@ const EntryView = z
   .object({ id: z.string(), flowId: z.string(), step: z.string(), amount: z.number().int(), kind: z.string(), createdAt: Timestamp.nullable() })
   .openapi('LedgerEntry');
 const EntriesPage = z.object({ entries: z.array(EntryView), nextCursor: z.string().nullable() }).openapi('LedgerPage');
-
-const PageQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(200).default(50).optional(),
-  cursor: z.string().regex(/^[0-9]{1,19}$/, 'a cursor returned by a previous page').optional(),
-});
 
 const create = createRoute({
   method: 'post',

@@ -4,6 +4,9 @@ import type { Sequelize, Transaction } from 'sequelize';
 import { branch, reject, type Branch } from '../../platform/activity';
 import { withBarrier } from '../../platform/barrier';
 import { exec, select } from '../../platform/db/sql';
+import { newEvent } from '../../platform/events';
+import { recordEvent } from '../../platform/outbox';
+import { OrderCancelled, OrderConfirmed } from '../../events/catalog';
 import type { FlowReason } from '../../platform/workflow/types';
 import { MAX_ORDER_TOTAL, OrderErrors, type CreatedOrder, type NewOrder, type OrderHeader, type OrderLineDto, type OrderStatus } from './contract';
 
@@ -42,10 +45,20 @@ export function createOrderActivities({ db }: { db: Sequelize }) {
       return r.outcome === 'applied' ? r.value : loadOrder(db, o.id);
     },
 
-    /** The order CONFIRMED, once. */
+    /** The order CONFIRMED, once, and `order.confirmed` in its outbox in the same transaction. */
     async confirmOrder({ branchId, orderId }: Branch & { orderId: string }) {
       const r = await withBarrier(db, branch(branchId), 'action', async (t) => {
         await exec(db, `UPDATE orders SET status = 'CONFIRMED', updated_at = NOW(3) WHERE id = ?`, [orderId], t);
+        const [o] = await select<{ customer_id: string; payment_account_id: string; total: number; currency: string }>(
+          db,
+          'SELECT customer_id, payment_account_id, total, currency FROM orders WHERE id = ?',
+          [orderId],
+          t,
+        );
+        if (o) {
+          const data = { orderId, customerId: o.customer_id, paymentAccountId: o.payment_account_id, total: Number(o.total), currency: o.currency };
+          await recordEvent(db, t, newEvent(OrderConfirmed, orderId, data));
+        }
       });
       return { outcome: r.outcome };
     },
@@ -61,8 +74,12 @@ export function createOrderActivities({ db }: { db: Sequelize }) {
       const code = reason?.code ?? null;
       const message = reason?.message.slice(0, 512) ?? null;
       await db.transaction(async (t) => {
-        const [row] = await select(db, 'SELECT id FROM orders WHERE id = ? FOR UPDATE', [orderId], t);
+        const [row] = await select<{ status: OrderStatus; customer_id: string }>(db, 'SELECT status, customer_id FROM orders WHERE id = ? FOR UPDATE', [orderId], t);
+        // `order.cancelled` once: when this call moves the order into CANCELLED (a retry finds it there already).
+        const announce = (customerId: string) =>
+          recordEvent(db, t, newEvent(OrderCancelled, orderId, { orderId, customerId, ...(reason ? { reason: { code: reason.code, message: reason.message } } : {}) }));
         if (row || !order || (status !== 'CANCELLED' && status !== 'FAILED')) {
+          if (row && status === 'CANCELLED' && row.status !== 'CANCELLED' && row.status !== 'CONFIRMED') await announce(row.customer_id);
           await exec(
             db,
             `UPDATE orders SET status = ?, reason_code = ?, reason = ?, updated_at = NOW(3)
@@ -81,6 +98,7 @@ export function createOrderActivities({ db }: { db: Sequelize }) {
         );
         const rows = order.items.map((i, n) => [orderId, n + 1, i.sku, i.quantity, null]);
         await exec(db, 'INSERT INTO order_items (order_id, line_no, sku, quantity, price) VALUES ?', [rows], t);
+        if (status === 'CANCELLED') await announce(order.customerId);
       });
     },
   };

@@ -3,10 +3,14 @@
 import { singleStore, type DomainDefinition } from '../../platform/domain';
 import { createOrderActivities } from './activities';
 import * as m0001 from './migrations/0001-orders';
+import * as m0003 from './migrations/0003-outbox';
 
 export const orders: DomainDefinition = {
   name: 'orders',
   stores: (config) => singleStore('orders', config.db.urls.orders),
-  migrations: [{ name: '0001-orders', ...m0001 }],
+  migrations: [
+    { name: '0001-orders', ...m0001 },
+    { name: '0003-outbox', ...m0003 },
+  ],
   activities: ({ store }) => createOrderActivities({ db: store.db }),
 };

@@ -1,7 +1,8 @@
 // checkoutOrder, across four domains on two database servers: price the lines (inventory) and read the payment
 // account (its ledger shard) → create the order (orders) → TCC try stock for every line in parallel (inventory) → TCC
 // try payment, a hold on the payer's shard → approval when the total is over the threshold → confirm: commit stock,
-// capture the payment, credit the merchant (on the merchant's shard), award points (loyalty), confirm the order. Any
+// capture the payment, credit the merchant (on the merchant's shard), confirm the order (which announces
+// `order.confirmed`; loyalty awards the points from that event — runs recorded before did it as a step). Any
 // rejection, a cancel request or the approval timeout cancels every TCC participant that may have tried → CANCELLED
 // with the reason. Each domain is reached only through its own task queue.
 // Step kinds: pricing, creation and the tries are compensable (the tries' cancels undo them); the pivot is the
@@ -12,6 +13,7 @@ import {
   CancellationScope,
   condition,
   isCancellation,
+  patched,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -177,6 +179,9 @@ export async function checkoutOrder(input: OrderInput): Promise<OrderProgress> {
   setCurrentDetails(`Confirming payment and stock`);
   const merchant = merchantAccount(policy.merchantAccountId, priced.currency, input.id, policy.merchantSubAccounts);
   const points = Math.floor(priced.total / policy.pointsPerMinorUnits);
+  // Points are loyalty's reaction to `order.confirmed` now (eventual: the order does not wait for them). Runs recorded
+  // before that replay their award-points step.
+  const pointsByEvent = patched('points-by-event');
   await Promise.all([
     tcc.confirmAll(),
     // The sale lands on the merchant's (sub-)account, on its own shard; like a confirm, it is past the point of no return and retried
@@ -186,18 +191,22 @@ export async function checkoutOrder(input: OrderInput): Promise<OrderProgress> {
         { branchId: 'merchant-credit', orderId: input.id, merchantAccountId: merchant, amount: priced.total, currency: priced.currency },
       ]),
     ),
-    saga.retriable('award-points', () =>
-      loyalty.undo.awardPoints.executeWithOptions({ summary: `Award ${points} points to ${input.customerId}` }, [
-        { branchId: 'points', orderId: input.id, customerId: input.customerId, points },
-      ]),
-    ),
+    ...(pointsByEvent
+      ? []
+      : [
+          saga.retriable('award-points', () =>
+            loyalty.undo.awardPoints.executeWithOptions({ summary: `Award ${points} points to ${input.customerId}` }, [
+              { branchId: 'points', orderId: input.id, customerId: input.customerId, points },
+            ]),
+          ),
+        ]),
   ]);
   await saga.retriable('confirm-order', () =>
     orders.undo.confirmOrder.executeWithOptions({ summary: 'Confirm the order' }, [{ branchId: 'confirm', orderId: input.id }]),
   );
   status = 'CONFIRMED';
   phase = 'done';
-  publish(`Confirmed: ${total} paid, ${points} points awarded`);
+  publish(pointsByEvent ? `Confirmed: ${total} paid; ${points} points follow (order.confirmed)` : `Confirmed: ${total} paid, ${points} points awarded`);
   return view();
 
   function stockParticipant(lineNo: number, sku: string, quantity: number): Participant {

@@ -3,6 +3,8 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../../config';
+import type { Publisher } from 'rabbitmq-client';
+import type { BrokerNames } from '../broker';
 import type { Logger } from '../logger';
 import type { Stores } from '../stores';
 import type { ApiMetrics } from './metrics';
@@ -17,6 +19,8 @@ export interface AppDeps {
   draining?: AbortSignal;
   /** False when no trace exporter is configured: no HTTP span per request (default true). */
   tracing?: boolean;
+  /** The broker, for operators' replays of dead letters (absent: a replay answers 503). */
+  broker?: { publisher: Publisher; names: BrokerNames };
 }
 
 export interface AppEnv {

@@ -1,6 +1,9 @@
 // Application metrics in Prometheus format (prom-client): requests by route and status, latency, and flows by type
 // and outcome as observed by the API.
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { pendingDeadLetters } from '../dead-letters';
+import { outboxBacklog } from '../outbox';
+import type { Stores } from '../stores';
 
 export function createMetrics() {
   const registry = new Registry();
@@ -35,3 +38,43 @@ export function createMetrics() {
 }
 
 export type ApiMetrics = ReturnType<typeof createMetrics>;
+
+/**
+ * Event gauges, read from the databases at scrape time (so they hold whichever processes run the relays): each
+ * store's outbox backlog and the age of its oldest unpublished row, and the dead letters not replayed, by consumer.
+ */
+export function registerEventMetrics({ registry }: ApiMetrics, stores: Stores) {
+  if (registry.getSingleMetric('sagaflow_outbox_backlog')) return;
+  const outboxes = stores.list.filter((s) => s.domain !== 'api');
+  const read = () => Promise.all(outboxes.map((s) => outboxBacklog(s.db).then((b) => ({ unit: s.unit, ...b }), () => undefined)));
+  new Gauge({
+    name: 'sagaflow_outbox_backlog',
+    help: 'Outbox rows not yet published, per store',
+    labelNames: ['unit'],
+    registers: [registry],
+    async collect() {
+      for (const b of await read()) if (b) this.set({ unit: b.unit }, b.backlog);
+    },
+  });
+  new Gauge({
+    name: 'sagaflow_outbox_oldest_unpublished_seconds',
+    help: 'Age of the oldest unpublished outbox row, per store (0 when none)',
+    labelNames: ['unit'],
+    registers: [registry],
+    async collect() {
+      for (const b of await read()) if (b) this.set({ unit: b.unit }, b.oldestSeconds);
+    },
+  });
+  const api = stores.list.find((s) => s.domain === 'api');
+  new Gauge({
+    name: 'sagaflow_dead_letters',
+    help: 'Dead letters not replayed yet, per consumer',
+    labelNames: ['consumer'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      if (!api) return;
+      for (const d of await pendingDeadLetters(api.db).catch(() => [])) this.set({ consumer: d.consumer }, d.n);
+    },
+  });
+}

@@ -27,6 +27,12 @@ export const Text = (max: number) =>
     .refine((s) => s.trim().length > 0, 'must not be blank');
 export const Timestamp = z.string().openapi({ format: 'date-time' });
 
+/** `?limit=&cursor=` of a newest-first page; the cursor is the last id of the previous page. */
+export const PageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50).optional(),
+  cursor: z.string().regex(/^[0-9]{1,19}$/, 'a cursor returned by a previous page').optional(),
+});
+
 export const Step = z
   .object({ name: z.string(), status: z.enum(['pending', 'running', 'done', 'compensating', 'compensated', 'failed']), at: Timestamp.nullable() })
   .openapi('Step');
