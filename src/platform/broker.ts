@@ -1,6 +1,6 @@
 // The broker (RabbitMQ, through rabbitmq-client: reconnects by itself, publisher confirms, consumer recovery). One
 // durable topic exchange `<prefix>.events` carries every event, routed by its type (`order.confirmed`); each consumer
-// owns a durable queue `<prefix>.<consumer>` bound to the types it reads, a retry queue `<queue>.retry` (messages wait
+// owns a durable queue `<prefix>.<consumer>` bound to the types it reads, retry queues `<queue>.retry.<ms>`, one per backoff delay (messages wait
 // there for their backoff, then dead-letter back into the queue) and a dead-letter queue `<queue>.dead`.
 import { Connection } from 'rabbitmq-client';
 import type { Config } from '../config';

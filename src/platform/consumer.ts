@@ -9,7 +9,7 @@
 // records it for operators to list and replay. Republish first, ack after: a crash in between leaves a duplicate,
 // which the inbox absorbs.
 import { randomUUID } from 'node:crypto';
-import { Transaction, type Sequelize } from 'sequelize';
+import type { Sequelize, Transaction } from 'sequelize';
 import { ConsumerStatus, type AsyncMessage, type Consumer, type Publisher } from 'rabbitmq-client';
 import { expBackoff } from './backoff';
 import { retryLockConflicts } from './barrier';
@@ -73,7 +73,7 @@ export const retryDelay = (attempt: number, p: RetryPolicy, random = Math.random
 /** Applies `event` once: the inbox row and the handler's effect in one transaction. */
 export async function applyOnce(db: Sequelize, consumer: string, event: EventEnvelope, handle: EventHandler): Promise<ConsumeOutcome> {
   return retryLockConflicts(() =>
-    db.transaction({ isolationLevel: Transaction.ISOLATION_LEVELS.READ_COMMITTED }, async (t) => {
+    db.transaction(async (t) => { // READ COMMITTED: every connection's level (db/sequelize.ts)
       const fresh = await exec(db, 'INSERT IGNORE INTO inbox (consumer, event_id, received_at) VALUES (?, ?, NOW(3))', [consumer, event.id], t);
       if (fresh !== 1) return 'duplicate' as const;
       await handle(event, t);
@@ -89,15 +89,23 @@ function bodyOf(msg: AsyncMessage): EventEnvelope {
   return parsed as EventEnvelope;
 }
 
-/** Queue declarations of a consumer: its queue, bound to its types; the retry queue; the dead-letter queue. */
+/**
+ * The retry queue of one backoff delay: a message waits there `ttlMs` (a queue-wide TTL, so messages expire in the
+ * order they came: one long delay never holds up a shorter one behind it, as per-message expirations in one shared
+ * queue would), then dead-letters back into the consumer's queue. Declared when first needed.
+ */
+export function retryQueue(names: BrokerNames, consumer: string, ttlMs: number) {
+  return {
+    queue: `${names.retry(consumer)}.${ttlMs}`,
+    durable: true,
+    arguments: { 'x-message-ttl': ttlMs, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': names.queue(consumer) },
+  };
+}
+
+/** Queue declarations of a consumer: its queue, bound to its types, and its dead-letter queue (retry queues: retryQueue). */
 export function consumerQueues(names: BrokerNames, consumer: string) {
   return {
     queue: { queue: names.queue(consumer), durable: true },
-    retry: {
-      queue: names.retry(consumer),
-      durable: true,
-      arguments: { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': names.queue(consumer) },
-    },
     dead: { queue: names.dead(consumer), durable: true },
   };
 }
@@ -137,7 +145,14 @@ export function startConsumer(o: ConsumerOptions): Consumer {
           [ERROR_HEADER]: reason,
           ...(dead ? { [DEAD_ID_HEADER]: randomUUID() } : {}),
         };
-        const target = dead ? decl.dead.queue : decl.retry.queue;
+        // One retry queue per delay (no jitter, so a level is one queue): base·2^(n−1), capped.
+        const delay = retryDelay(transient ? transients : failed, o.retry, () => 0.5);
+        let target = decl.dead.queue;
+        if (!dead) {
+          const retry = retryQueue(names, spec.name, delay);
+          await within(10_000, o.rabbit.queueDeclare(retry), 'declare retry queue');
+          target = retry.queue;
+        }
         // Republish (confirmed) before the ack; should that fail, the message is requeued and tried again.
         await within(
           10_000,
@@ -150,7 +165,6 @@ export function startConsumer(o: ConsumerOptions): Consumer {
               type: msg.type,
               contentType: 'application/json',
               headers,
-              ...(dead ? {} : { expiration: String(retryDelay(transient ? transients : failed, o.retry)) }),
             },
             msg.body,
           ),
