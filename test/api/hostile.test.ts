@@ -89,6 +89,8 @@ async function databasesOfOurOwn(): Promise<{ env: Record<string, string>; drop:
     ORDERS_DATABASE_URL: own(urls.orders),
     LOYALTY_DATABASE_URL: own(urls.loyalty),
     API_DATABASE_URL: own(urls.api),
+    // Its own broker prefix too: its consumers must not take the suite's events and apply them to these databases.
+    BROKER_PREFIX: `t-hostile${suffix}`,
   };
   const ownConfig = loadConfig({ ...process.env, ...env });
   const refs = allStores(ownConfig);
