@@ -4,7 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { rateLimit } from '../../src/api/middleware/rate-limit';
 import { fnv1a32, shardOf } from '../../src/domains/ledger/contract';
 import { idOnShard } from '../../src/domains/ledger/reads';
+import { isTransientDbError } from '../../src/platform/db/transient';
 import { ApiError } from '../../src/platform/http/envelope';
+import { DatabaseError } from 'sequelize';
 import { canonicalJson } from '../../src/platform/http/idempotency';
 import { currencyExponent, money } from '../../src/platform/money';
 
@@ -113,5 +115,21 @@ describe('shardOf', () => {
     for (const shard of [0, 1, 2]) {
       for (let i = 0; i < 20; i++) expect(shardOf(idOnShard(shard, 3, 't-'), 3)).toBe(shard);
     }
+  });
+});
+
+describe('isTransientDbError', () => {
+  const driverError = (message: string, props: Record<string, unknown>) => Object.assign(new Error(message), { sql: 'SELECT 1', ...props });
+
+  it('when the server ends a connection mid-query, then the error is transient (503 to callers, retried by consumers)', () => {
+    const ended = driverError('This socket has been ended by the other party', { code: 'EPIPE', fatal: true });
+    expect(isTransientDbError(new DatabaseError(ended as never))).toBe(true);
+    expect(isTransientDbError(new DatabaseError(driverError('gone', { code: 'SOMETHING_NEW', fatal: true }) as never))).toBe(true);
+    expect(isTransientDbError(new DatabaseError(driverError('deadlock', { code: 'ER_LOCK_DEADLOCK' }) as never))).toBe(true);
+  });
+
+  it('when a statement itself is wrong, then the error is not transient', () => {
+    expect(isTransientDbError(new DatabaseError(driverError('syntax', { code: 'ER_PARSE_ERROR' }) as never))).toBe(false);
+    expect(isTransientDbError(new Error('not a database error'))).toBe(false);
   });
 });

@@ -2,7 +2,7 @@
 // stack, SQL or payload ever leaves the process (internal errors are logged by type and message only).
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { BaseError as SequelizeError, ConnectionError, TimeoutError as DbTimeout } from 'sequelize';
+import { isTransientDbError } from '../../platform/db/transient';
 import { ApiError, Codes, fail } from '../../platform/http/envelope';
 import type { Logger } from '../../platform/logger';
 
@@ -17,11 +17,6 @@ function isTemporalUnavailable(err: unknown): boolean {
   return typeof e?.code === 'number' && unavailableGrpc.has(e.code) && 'details' in (e as object);
 }
 
-function isDbUnavailable(err: unknown): boolean {
-  if (err instanceof ConnectionError || err instanceof DbTimeout) return true;
-  const code = (err as { parent?: { code?: string }; original?: { code?: string } })?.parent?.code;
-  return err instanceof SequelizeError && ['ECONNREFUSED', 'ECONNRESET', 'PROTOCOL_CONNECTION_LOST', 'ETIMEDOUT', 'ER_CON_COUNT_ERROR'].includes(code ?? '');
-}
 
 const httpToCode: Record<number, ApiError['code']> = {
   400: Codes.badRequest,
@@ -44,7 +39,8 @@ export function toApiError(err: unknown): ApiError | null {
       return new ApiError(code, message, code === Codes.badRequest ? { errors: [{ path: 'body', message }] } : null);
     }
   }
-  if (isDbUnavailable(err)) return new ApiError(Codes.unavailable, 'the database is unavailable; safe to retry');
+  // Unreachable, restarting, out of connections, a connection the server ended mid-query, a deadlock victim: retry.
+  if (isTransientDbError(err)) return new ApiError(Codes.unavailable, 'the database is unavailable; safe to retry');
   // An update (approve, cancel) that no worker processed before its deadline, e.g. right after a worker died.
   if ((err as Error)?.name === 'WorkflowUpdateRPCTimeoutOrCancelledError') {
     return new ApiError(Codes.unavailable, 'the flow did not answer in time; safe to retry');

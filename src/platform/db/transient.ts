@@ -18,7 +18,10 @@ const transientCodes = new Set([
 
 export function isTransientDbError(err: unknown): boolean {
   if (err instanceof ConnectionError || err instanceof TimeoutError) return true;
-  const e = err as { code?: string; parent?: { code?: string }; original?: { code?: string } };
-  const code = e?.parent?.code ?? e?.original?.code ?? e?.code;
+  const e = err as { code?: string; fatal?: boolean; parent?: { code?: string; fatal?: boolean }; original?: { code?: string; fatal?: boolean } };
+  const driver = e?.parent ?? e?.original ?? e;
+  // mysql2 marks every error that ended its connection fatal (a socket the server closed mid-query, whatever its code).
+  if (err instanceof BaseError && driver?.fatal === true) return true;
+  const code = driver?.code;
   return (err instanceof BaseError || typeof e?.code === 'string') && transientCodes.has(code ?? '');
 }
