@@ -31,21 +31,31 @@ describe('transferBatch', () => {
     });
   }
 
-  it('when one transfer of a batch is cancelled before its credit, then only it is undone and the other completes', async () => {
+  /**
+   * Two sources on shard 0 (1,000 each) paying 100 and 200 to one destination on shard 1: run with workers for the
+   * flows and shard 0 only, both are debited and their credits wait for a shard nobody serves.
+   */
+  async function twoIntoUnservedShard() {
     const [a, b] = [await createAccount(ctx, 1_000, 'USD', { shard: 0 }), await createAccount(ctx, 1_000, 'USD', { shard: 0 })];
     const dest = await createAccount(ctx, 0, 'USD', { shard: 1 });
     const batchId = randomUUID();
-    const [t1, t2] = drafts(batchId, [
+    const transfers = drafts(batchId, [
       [a, dest, 100],
       [b, dest, 200],
     ]);
+    return { a, b, dest, batchId, transfers };
+  }
+
+  it('when one transfer of a batch is cancelled before its credit, then only it is undone and the other completes', async () => {
+    const { a, b, dest, batchId, transfers } = await twoIntoUnservedShard();
+    const [t1, t2] = transfers;
     const result = await withWorker(
       ctx,
       async (taskQueue, { topology }) => {
         const handle = await ctx.env.client.workflow.start('transferBatch', {
           taskQueue,
           workflowId: transferBatchWorkflowId(batchId),
-          args: [{ batchId, timeouts: fastTimeouts, topology, transfers: [t1, t2] }],
+          args: [{ batchId, timeouts: fastTimeouts, topology, transfers }],
         });
         // Both debited; their credits wait for shard 1, which nobody serves yet.
         await until(async () => (await account(ctx, a))?.balance === 900 && (await account(ctx, b))?.balance === 800);
@@ -83,13 +93,7 @@ describe('transferBatch', () => {
   });
 
   it('when the whole batch run is cancelled, then every transfer not past its pivot is undone before the run closes', async () => {
-    const [a, b] = [await createAccount(ctx, 1_000, 'USD', { shard: 0 }), await createAccount(ctx, 1_000, 'USD', { shard: 0 })];
-    const dest = await createAccount(ctx, 0, 'USD', { shard: 1 });
-    const batchId = randomUUID();
-    const transfers = drafts(batchId, [
-      [a, dest, 100],
-      [b, dest, 200],
-    ]);
+    const { a, b, dest, batchId, transfers } = await twoIntoUnservedShard();
     const result = await withWorker(
       ctx,
       async (taskQueue, { topology }) => {

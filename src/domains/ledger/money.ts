@@ -81,26 +81,14 @@ export async function freeze(db: Sequelize, t: Transaction, m: Movement): Promis
 
 /** frozen -= amount, balance += amount (a TCC payment cancel). */
 export async function unfreeze(db: Sequelize, t: Transaction, m: Movement): Promise<void> {
-  const n = await exec(
-    db,
-    `UPDATE accounts SET balance = balance + ?, frozen = frozen - ?, updated_at = NOW(3)
-      WHERE id = ? AND currency = ? AND frozen >= ?`,
-    [m.amount, m.amount, m.accountId, m.currency, m.amount],
-    t,
-  );
-  if (n !== 1) throw new Error(`account ${m.accountId}: frozen funds to release are missing`);
+  await changeExactlyOne(db, t, m.accountId, `UPDATE accounts SET balance = balance + ?, frozen = frozen - ?, updated_at = NOW(3)
+      WHERE id = ? AND currency = ? AND frozen >= ?`, [m.amount, m.amount, m.accountId, m.currency, m.amount], 'frozen funds to release are missing');
   await ledger(db, t, m, m.amount);
 }
 
 /** frozen -= amount: the held money leaves the account (a TCC payment confirm). No balance change, no ledger line. */
 export async function capture(db: Sequelize, t: Transaction, m: Omit<Movement, 'step' | 'kind' | 'flowId'>): Promise<void> {
-  const n = await exec(
-    db,
-    'UPDATE accounts SET frozen = frozen - ?, updated_at = NOW(3) WHERE id = ? AND currency = ? AND frozen >= ?',
-    [m.amount, m.accountId, m.currency, m.amount],
-    t,
-  );
-  if (n !== 1) throw new Error(`account ${m.accountId}: frozen funds to capture are missing`);
+  await changeExactlyOne(db, t, m.accountId, 'UPDATE accounts SET frozen = frozen - ?, updated_at = NOW(3) WHERE id = ? AND currency = ? AND frozen >= ?', [m.amount, m.accountId, m.currency, m.amount], 'frozen funds to capture are missing');
 }
 
 /** pending += amount: an unspendable incoming credit (a TCC transfer's try on the destination). No ledger line. */
@@ -117,25 +105,13 @@ export async function holdIncoming(db: Sequelize, t: Transaction, m: Omit<Moveme
 
 /** pending -= amount, balance += amount (a TCC transfer's confirm on the destination), with its ledger line. */
 export async function applyIncoming(db: Sequelize, t: Transaction, m: Movement): Promise<void> {
-  const n = await exec(
-    db,
-    'UPDATE accounts SET pending = pending - ?, balance = balance + ?, updated_at = NOW(3) WHERE id = ? AND currency = ? AND pending >= ?',
-    [m.amount, m.amount, m.accountId, m.currency, m.amount],
-    t,
-  );
-  if (n !== 1) throw new Error(`account ${m.accountId}: the pending credit to apply is missing`);
+  await changeExactlyOne(db, t, m.accountId, 'UPDATE accounts SET pending = pending - ?, balance = balance + ?, updated_at = NOW(3) WHERE id = ? AND currency = ? AND pending >= ?', [m.amount, m.amount, m.accountId, m.currency, m.amount], 'the pending credit to apply is missing');
   await ledger(db, t, m, m.amount);
 }
 
 /** pending -= amount (a TCC transfer's cancel on the destination). */
 export async function dropIncoming(db: Sequelize, t: Transaction, m: Omit<Movement, 'step' | 'kind' | 'flowId'>): Promise<void> {
-  const n = await exec(
-    db,
-    'UPDATE accounts SET pending = pending - ?, updated_at = NOW(3) WHERE id = ? AND currency = ? AND pending >= ?',
-    [m.amount, m.accountId, m.currency, m.amount],
-    t,
-  );
-  if (n !== 1) throw new Error(`account ${m.accountId}: the pending credit to drop is missing`);
+  await changeExactlyOne(db, t, m.accountId, 'UPDATE accounts SET pending = pending - ?, updated_at = NOW(3) WHERE id = ? AND currency = ? AND pending >= ?', [m.amount, m.accountId, m.currency, m.amount], 'the pending credit to drop is missing');
 }
 
 /** Opens an account with an opening ledger entry, so its ledger sums to its balance from the first cent. */
@@ -155,4 +131,10 @@ export async function openAccount(
     const m = { accountId: a.id, amount: a.initialBalance, currency: a.currency, flowId: `account-${a.id}`, step: 'open', kind: 'opening' };
     await ledger(db, t, m, a.initialBalance);
   }
+}
+
+/** A guarded UPDATE of one account row (its WHERE states what must hold); no row changed: `missing` is gone. */
+async function changeExactlyOne(db: Sequelize, t: Transaction, accountId: string, sql: string, args: unknown[], missing: string): Promise<void> {
+  const n = await exec(db, sql, args, t);
+  if (n !== 1) throw new Error(`account ${accountId}: ${missing}`);
 }

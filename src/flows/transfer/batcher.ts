@@ -59,25 +59,12 @@ export function createTransferBatcher(deps: AppDeps) {
     return result;
   };
   const shards = deps.stores.of('ledger').length;
-  const batchInput = (batchId: string, transfers: BatchedTransfer[]): TransferBatchInput => ({
-    batchId,
-    timeouts: stepTimeouts(config),
-    topology: topologyOf(deps),
-    transfers,
-  });
   const group = new GroupCommit<BatchedTransfer, WorkflowHandle>(
     async (batchId, transfers) => {
       const workflowId = transferBatchWorkflowId(batchId);
       try {
         return await temporal.workflow.start('transferBatch', {
-          workflowId,
-          taskQueue: taskQueueOf(config.temporal.taskQueuePrefix, FLOWS_UNIT),
-          args: [batchInput(batchId, transfers)],
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
-          typedSearchAttributes: [
-            { key: TransferIdKey, value: transfers.map((t) => t.id) },
-            { key: FlowStatusKey, value: 'RUNNING' },
-          ],
+          ...batchStart(deps, batchId, transfers, transfers),
           staticSummary: transfers.length === 1 ? transferSummary(transfers[0]) : `${transfers.length} transfers`,
           staticDetails: transfers.map((t) => `- ${t.id}: ${transferSummary(t)}`).join('\n'),
         });
@@ -129,26 +116,38 @@ export function createTransferBatcher(deps: AppDeps) {
 }
 
 /**
+ * What every start of a batch run carries: its id, queue, input (the shared timeouts and topology once, and
+ * `transfers`), the reuse policy that never starts a closed batch again, and the search attributes naming `listed`.
+ */
+function batchStart(deps: AppDeps, batchId: string, transfers: BatchedTransfer[], listed: BatchedTransfer[]) {
+  const { config } = deps;
+  const input: TransferBatchInput = { batchId, timeouts: stepTimeouts(config), topology: topologyOf(deps), transfers };
+  return {
+    workflowId: transferBatchWorkflowId(batchId),
+    taskQueue: taskQueueOf(config.temporal.taskQueuePrefix, FLOWS_UNIT),
+    args: [input] as [TransferBatchInput],
+    workflowIdReusePolicy: 'REJECT_DUPLICATE' as const,
+    typedSearchAttributes: [
+      { key: TransferIdKey, value: listed.map((t) => t.id) },
+      { key: FlowStatusKey, value: 'RUNNING' },
+    ],
+  };
+}
+
+/**
  * A retried request (same Idempotency-Key) of a batched transfer: its batch may be running (the transfer is added if
  * it is not there), never started (the API failed before its start: it starts now, with this transfer), or closed
  * (its transfers are all terminal and recorded; a closed batch is never started again).
  */
 export async function rejoinBatch(deps: AppDeps, transfer: BatchedTransfer): Promise<{ handle: WorkflowHandle; started: boolean }> {
-  const { config, temporal } = deps;
+  const { temporal } = deps;
   const batchId = batchOfTransfer(transfer.id)!;
   const workflowId = transferBatchWorkflowId(batchId);
   try {
     const handle = await temporal.workflow.signalWithStart('transferBatch', {
-      workflowId,
-      taskQueue: taskQueueOf(config.temporal.taskQueuePrefix, FLOWS_UNIT),
-      args: [{ batchId, timeouts: stepTimeouts(config), topology: topologyOf(deps), transfers: [] } satisfies TransferBatchInput],
+      ...batchStart(deps, batchId, [], [transfer]),
       signal: addTransfersSignal,
       signalArgs: [[transfer]],
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      typedSearchAttributes: [
-        { key: TransferIdKey, value: [transfer.id] },
-        { key: FlowStatusKey, value: 'RUNNING' },
-      ],
     });
     return { handle, started: false };
   } catch (err) {
