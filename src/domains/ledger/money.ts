@@ -133,7 +133,7 @@ export async function openAccount(
   }
 }
 
-/** A guarded UPDATE of one account row (its WHERE states what must hold); no row changed: `missing` is gone. */
+/** Changes one account row under a guard (its WHERE states what must hold); no row changed: `missing` is gone. */
 async function changeExactlyOne(db: Sequelize, t: Transaction, accountId: string, sql: string, args: unknown[], missing: string): Promise<void> {
   const n = await exec(db, sql, args, t);
   if (n !== 1) throw new Error(`account ${accountId}: ${missing}`);
