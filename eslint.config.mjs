@@ -1,5 +1,5 @@
 // Lint: typescript-eslint's recommended rules, plus
-// - the workflow sandbox rule: workflow code (flows' workflow.ts and contract.ts, domains' contract.ts, the platform's
+// - the workflow sandbox rule: workflow code (flows' workflow.ts and contract.ts, services' contract.ts, the platform's
 //   workflow helpers) may not import Node builtins, Sequelize/mysql2, the database layer or activity implementations
 //   (types only);
 // - the isolation rule: a domain imports no other domain, no flow and no API code (test/unit/isolation.test.ts checks
@@ -23,7 +23,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/flows/*/workflow.ts', 'src/flows/*/contract.ts', 'src/domains/*/contract.ts', 'src/platform/workflow/**/*.ts', 'src/platform/money.ts'],
+    files: ['src/workflows/*/workflow.ts', 'src/workflows/*/contract.ts', 'src/activities/*/contract.ts', 'src/platform/workflow/**/*.ts', 'src/platform/money.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
@@ -41,7 +41,9 @@ export default tseslint.config(
           ],
           patterns: [
             { group: ['**/db', '**/db/**', '**/reads', '**/stores'], message: 'Workflows never touch the database; call an activity.' },
-            { group: ['**/activities', '**/activities/**'], allowTypeImports: true, message: "Import activities by type only: import type { LedgerActivities } from '../../domains/ledger/contract'." },
+            // A service's contract.ts is its sandbox-safe face; everything else in a service folder (its activities,
+            // migrations, reads, routes) and the services registry are imported by type only.
+            { regex: '(^|/)activities(/index)?$|(^|/)activities/[^/]+/(?!contract$)', allowTypeImports: true, message: "Import a service's contract, and its activities by type only: import type { LedgerActivities } from '../../activities/ledger/contract'." },
             { group: ['**/api/**', '**/config', '**/logger', '**/http/**', '**/route', '**/routes'], message: 'Workflows import only @temporalio/workflow, contracts and other workflow files.' },
           ],
         },
@@ -49,16 +51,21 @@ export default tseslint.config(
     },
   },
 
-  ...['ledger', 'inventory', 'orders', 'loyalty'].map((domain) => ({
-    files: [`src/domains/${domain}/**/*.ts`],
+  // A service (src/activities/<name>/) shares nothing with another service, the workflows or the API: it imports its own
+  // folder, src/platform, src/events and the configuration type — nothing else under src/.
+  ...[
+    { files: ['src/activities/*/*.ts'], up: '\\.\\./' },
+    { files: ['src/activities/*/*/**/*.ts'], up: '\\.\\./\\.\\./' },
+  ].map(({ files, up }) => ({
+    files,
     rules: {
       'no-restricted-imports': [
         'error',
         {
           patterns: [
             {
-              regex: `^\\.\\./(?!${domain}/)[a-z-]+/|^\\.\\./\\.\\./(flows|api|domains)(/|$)|^\\.\\./\\.\\./\\.\\./(flows|api|domains)(/|$)`,
-              message: 'A domain shares nothing with other domains, flows or the API: only src/platform and its own folder.',
+              regex: `^${up}(?!\\.)|^${up}\\.\\./(?!(platform|events)/|config$)`,
+              message: 'A service shares nothing with other services, the workflows or the API: only its own folder, src/platform, src/events and config.',
             },
           ],
         },

@@ -6,7 +6,7 @@
 //   2. on the destination's shard, one transaction: the credit branch's barrier row + credit + ledger entry
 //      (withBarrier + credit());
 //   3. on the source's shard: the transfer's status (finishTransfer's statement).
-// The very statements of src/domains/ledger/activities.ts, via src/platform/barrier.ts and src/domains/ledger/money.ts;
+// The very statements of src/activities/ledger/activities.ts, via src/platform/barrier.ts and src/activities/ledger/money.ts;
 // the transfer id is drawn to hash to the source's shard, as the API draws it. A failure between 1 and 3 is left as
 // it is (no compensation: there is no coordinator); with the bench's funds none happens. This is the ceiling a saga
 // can approach.
@@ -15,9 +15,9 @@
 // Prints one JSON line: { ok, errors, deadlockRetries, crossShard, windowS, latencies summary }.
 import type { Sequelize } from 'sequelize';
 import { loadConfig } from '../src/config';
-import { shardOf } from '../src/domains/ledger/contract';
-import { credit, debit } from '../src/domains/ledger/money';
-import { idOnShard } from '../src/domains/ledger/reads';
+import { shardOf } from '../src/activities/ledger/contract';
+import { credit, debit } from '../src/activities/ledger/money';
+import { idOnShard } from '../src/activities/ledger/reads';
 import { withBarrier } from '../src/platform/barrier';
 import { createSequelize } from '../src/platform/db/sequelize';
 import { exec } from '../src/platform/db/sql';

@@ -167,7 +167,7 @@ async function loadTs(file) {
 let shardOf;
 let SHARDS;
 let pair;
-/** A fresh id that lives on `shard` (as src/domains/ledger/reads.ts idOnShard: a UUID redrawn until it hashes there). */
+/** A fresh id that lives on `shard` (as src/activities/ledger/reads.ts idOnShard: a UUID redrawn until it hashes there). */
 function idOnShard(shard, prefix = '') {
   for (;;) {
     const id = `${prefix}${randomUUID()}`;
@@ -218,13 +218,13 @@ async function main() {
   // The project's own view of this stack: database URLs by owner, task-queue prefix, units, shard rule, flow policy.
   const { loadConfig } = await loadTs('src/config.ts');
   const config = loadConfig({ ...process.env, ...baseEnv });
-  const { domainStores } = await loadTs('src/domains/index.ts');
-  const ledger = await loadTs('src/domains/ledger/contract.ts');
+  const { serviceStores } = await loadTs('src/activities/index.ts');
+  const ledger = await loadTs('src/activities/ledger/contract.ts');
   shardOf = ledger.shardOf;
   SHARDS = config.db.urls.ledger.length;
   const prefix = config.temporal.taskQueuePrefix;
   const flowsQueue = `${prefix}-flows`;
-  const units = domainStores(config).map((s) => s.unit);
+  const units = serviceStores(config).map((s) => s.unit);
   const topology = { queuePrefix: prefix, ledgerShards: SHARDS };
   const TIMEOUTS = {
     stepStartToCloseMs: config.flows.stepStartToCloseMs,
@@ -241,7 +241,7 @@ async function main() {
   // The workflow bundle, prebuilt once from the flows registry (as scripts/bundle-workflows.mjs builds it): without the
   // tracing interceptors, as a worker with no trace exporter runs; --workflow-tracing: the traced one.
   const { bundleWorkflowCode } = await import('@temporalio/worker');
-  const { workflowModules } = await loadTs('src/flows/index.ts');
+  const { workflowModules } = await loadTs('src/workflows/index.ts');
   const { writeWorkflowEntry } = await loadTs('src/platform/temporal/bundle.ts');
   const telemetry = await loadTs('src/platform/telemetry/worker.ts');
   const noop = () => undefined;

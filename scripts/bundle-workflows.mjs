@@ -3,7 +3,7 @@
 //
 //   node scripts/bundle-workflows.mjs <output.js>
 //
-// The entry is generated from the flows registry (src/flows/index.ts: every flow folder's workflow module), found from
+// The entry is generated from the flows registry (src/workflows/index.ts: every flow folder's workflow module), found from
 // this script's location (not the working directory), so the sources must be present: the Docker build stage runs this
 // before the runtime stage drops them.
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
@@ -16,7 +16,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { tsImport } = await import('tsx/esm/api');
 const load = (file) => tsImport(pathToFileURL(resolve(root, file)).href, import.meta.url);
-const { workflowModules } = await load('src/flows/index.ts');
+const { workflowModules } = await load('src/workflows/index.ts');
 const { writeWorkflowEntry } = await load('src/platform/temporal/bundle.ts');
 const workflowsPath = writeWorkflowEntry(workflowModules);
 // Two bundles: <output> without and <output stem>.traced.js with the OpenTelemetry workflow interceptors; a worker with

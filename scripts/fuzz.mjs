@@ -81,7 +81,7 @@ async function ensureSchemathesis() {
 async function seed(databaseEnv) {
   const mysql = await import('mysql2/promise');
   const { tsImport } = await import('tsx/esm/api');
-  const { shardOf } = await tsImport('../src/domains/ledger/contract.ts', import.meta.url);
+  const { shardOf } = await tsImport('../src/activities/ledger/contract.ts', import.meta.url);
   const ledgerUrls = databaseEnv.LEDGER_DATABASE_URLS.split(',');
   const conns = new Map();
   const open = async (url) => {

@@ -76,7 +76,7 @@ const schema = z.object({
   /** The broker (RabbitMQ). Exchange and queue names start with BROKER_PREFIX: `<prefix>.events`, `<prefix>.<consumer>`. */
   BROKER_URL: z.string().regex(/^amqps?:\/\//, 'must be an amqp:// or amqps:// URL').default('amqp://sagaflow:sagaflow@127.0.0.1:5673/'),
   BROKER_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).default('sagaflow'),
-  /** Whether this process relays its stores' outboxes / runs its domains' consumers (worker) or the webhook dispatcher (API). */
+  /** Whether this process relays its stores' outboxes / runs its services' consumers (worker) or the webhook dispatcher (API). */
   EVENTS_RELAY: bool.default(true),
   EVENTS_CONSUME: bool.default(true),
   RELAY_BATCH_SIZE: int(200, 1, 5000),

@@ -1,8 +1,8 @@
 // The event machinery of a process, assembled from the registries: which consumers exist (their queues are declared by
 // every publisher, so an event is never routed to nowhere), and, for a worker, one outbox relay per store it serves
-// plus the consumers of the domains it serves. The webhook fan-out consumer belongs to the API (platform/webhooks).
+// plus the consumers of the services it serves. The webhook fan-out consumer belongs to the API (platform/webhooks).
 import type { Config } from './config';
-import { domainNamed, domains } from './domains';
+import { serviceNamed, services } from './activities';
 import { brokerNames, connectBroker, type Broker } from './platform/broker';
 import { startConsumer, topologyPublisher, type EventHandler, type Topology } from './platform/consumer';
 import type { Logger } from './platform/logger';
@@ -15,7 +15,7 @@ import { startWebhookDispatcher } from './platform/webhooks/dispatch';
 import { WEBHOOKS_CONSUMER, webhookFanout } from './platform/webhooks/fanout';
 
 export function eventTopology(): Topology {
-  return [...domains.flatMap((d) => (d.consumers ?? []).map(({ name, bindings }) => ({ name, bindings }))), { name: WEBHOOKS_CONSUMER, bindings: ['#'] }];
+  return [...services.flatMap((d) => (d.consumers ?? []).map(({ name, bindings }) => ({ name, bindings }))), { name: WEBHOOKS_CONSUMER, bindings: ['#'] }];
 }
 
 /** Every consumer name, for the dead-letter keeper and the operators' routes. */
@@ -59,7 +59,7 @@ export function startDomainEvents(o: DomainEventsOptions): DomainEvents {
       );
     }
     if (!(o.consume ?? config.events.consume) || store.index !== 0) continue;
-    for (const c of domainNamed(store.domain).consumers ?? []) {
+    for (const c of serviceNamed(store.domain).consumers ?? []) {
       consumers.push(
         startConsumer({
           rabbit,

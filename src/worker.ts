@@ -6,9 +6,9 @@
 import { existsSync } from 'node:fs';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { loadConfig, type Config } from './config';
-import { domainNamed, domainStores } from './domains';
+import { serviceNamed, serviceStores } from './activities';
 import { startDomainEvents } from './event-runtime';
-import { runOfFlow, workflowModules } from './flows';
+import { runOfFlow, workflowModules } from './workflows';
 import { FLOWS_UNIT } from './platform/http/flow-temporal';
 import { logger, type Logger } from './platform/logger';
 import { startRetentionJob, temporalRunningFlows } from './platform/retention';
@@ -26,7 +26,7 @@ export interface Selection {
 
 /** Which units a `serve` list names: `flows`, `<domain>` (every store of it) or `<domain>:<shard>`. */
 export function selectUnits(config: Config, serve: readonly string[]): Selection {
-  const all = domainStores(config);
+  const all = serviceStores(config);
   if (serve.length === 0) return { flows: true, stores: all };
   const stores = new Map<string, StoreRef>();
   let flows = false;
@@ -36,7 +36,7 @@ export function selectUnits(config: Config, serve: readonly string[]): Selection
       continue;
     }
     const [name, shard] = item.split(':');
-    const domain = domainNamed(name);
+    const domain = serviceNamed(name);
     const of = all.filter((s) => s.domain === domain.name && (shard === undefined || String(s.index) === shard));
     if (!of.length) throw new Error(`WORKER_SERVE: ${item} names no store (the ${name} domain has ${all.filter((s) => s.domain === name).length})`);
     for (const s of of) stores.set(s.unit, s);
@@ -84,7 +84,7 @@ export async function createWorkers(o: WorkerSetOptions): Promise<Worker[]> {
     );
   }
   for (const store of o.stores) {
-    const domain = domainNamed(store.domain);
+    const domain = serviceNamed(store.domain);
     if (!domain.activities) continue;
     workers.push(
       Worker.create({
@@ -101,7 +101,7 @@ export async function createWorkers(o: WorkerSetOptions): Promise<Worker[]> {
 
 /** The XA recovery job on every served store whose domain runs XA branches. */
 export function startXaRecovery(stores: OpenStore[], config: Config, decide: Parameters<typeof startXaRecoveryJob>[2], log: Logger) {
-  return stores.filter((s) => domainNamed(s.domain).xa).map((s) => startXaRecoveryJob(s, config.xaRecovery, decide, log));
+  return stores.filter((s) => serviceNamed(s.domain).xa).map((s) => startXaRecoveryJob(s, config.xaRecovery, decide, log));
 }
 
 function serveArg(argv: string[]): string[] | undefined {
@@ -131,11 +131,11 @@ async function main() {
   const client = stores.list.length ? await connectClient(config.temporal) : undefined;
   const running = client ? temporalRunningFlows(client, runOfFlow) : async () => new Set<string>();
   const retention = stores.list.map((s) =>
-    startRetentionJob(s, config.retention, running, log, { ...config.events, inbox: Boolean(domainNamed(s.domain).consumers?.length) }),
+    startRetentionJob(s, config.retention, running, log, { ...config.events, inbox: Boolean(serviceNamed(s.domain).consumers?.length) }),
   );
   // Prepared XA branches left by a crash are resolved by their flow's decision (or presumed aborted).
   const xa = client ? startXaRecovery(stores.list, config, temporalDecider(client), log) : [];
-  // The outbox relay of every store served here, and the consumers of the domains served here.
+  // The outbox relay of every store served here, and the consumers of the services served here.
   const events = stores.list.length && (config.events.relay || config.events.consume) ? startDomainEvents({ config, stores: stores.list, log }) : undefined;
   log.info(
     {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { loadConfig } from '../src/config';
-import { workflowModules } from '../src/flows';
+import { workflowModules } from '../src/workflows';
 import { migrateStores } from '../src/migrate';
 import { writeWorkflowEntry } from '../src/platform/temporal/bundle';
 import { workflowInterceptorModules } from '../src/platform/telemetry/worker';

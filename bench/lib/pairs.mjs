@@ -1,5 +1,5 @@
 // Bench accounts and how transfers pair them. The accounts are `<prefix>0 … <prefix>N-1`; each lives on the ledger
-// shard its id maps to (src/domains/ledger/contract.ts shardOf, passed in), so they spread over the shards by hash,
+// shard its id maps to (src/activities/ledger/contract.ts shardOf, passed in), so they spread over the shards by hash,
 // not evenly. A transfer's source is drawn uniformly from all accounts; its destination from another shard with
 // probability `cross` (else from the source's own shard): with 2 shards, `cross` of the transfers touch both servers.
 

@@ -27,7 +27,7 @@ const int = (lo, hi) => lo + Math.floor(Math.random() * (hi - lo + 1));
 const chance = (p) => Math.random() < p;
 
 /**
- * `shardOf(id)` is the ledger's shard rule (src/domains/ledger/contract.ts), `shards` the shard count, `merchant` the
+ * `shardOf(id)` is the ledger's shard rule (src/activities/ledger/contract.ts), `shards` the shard count, `merchant` the
  * USD merchant account (opened by the ledger migration on its own shard), `merchantOf(orderId)` the merchant
  * sub-account an order's sale lands on (opened on its shard by the first sale).
  */

@@ -68,7 +68,7 @@ export class ChaosStack {
     this.bundlePath = join(this.work, 'workflow-bundle.js');
     const bundled = run(process.execPath, [join(this.root, 'scripts/bundle-workflows.mjs'), this.bundlePath], { cwd: this.root });
     bundled.catch(() => undefined); // awaited below
-    const ledgerContract = this.loadTs('src/domains/ledger/contract.ts');
+    const ledgerContract = this.loadTs('src/activities/ledger/contract.ts');
     ledgerContract.catch(() => undefined);
     ensureMariaDbInstalled(); // once, before the parallel starts
     this.brokerOpts = {

@@ -10,7 +10,7 @@ async function load(root, file) {
 
 /** Every search attribute the flows set (the flows registry), for registering on the namespace. */
 export async function loadSearchAttributes(root) {
-  return (await load(root, 'src/flows/index.ts')).searchAttributes;
+  return (await load(root, 'src/workflows/index.ts')).searchAttributes;
 }
 
 /**

@@ -10,8 +10,8 @@ import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import { timeout } from 'hono/timeout';
-import { domains } from '../domains';
-import { flows } from '../flows';
+import { services } from '../activities';
+import { flows } from '../workflows';
 import type { AppDeps, AppEnv } from '../platform/http/deps';
 import { ApiError, Codes } from '../platform/http/envelope';
 import { registerEventMetrics } from '../platform/http/metrics';
@@ -49,8 +49,8 @@ export function createApp(deps: AppDeps) {
     }),
   );
 
-  // Every route comes from a registry: the domains' read routes, then the flows' routes.
-  for (const { path, router } of [...domains.flatMap((d) => d.routes?.(deps) ?? []), ...flows.flatMap((f) => f.routes(deps))]) {
+  // Every route comes from a registry: the services' read routes, then the flows' routes.
+  for (const { path, router } of [...services.flatMap((d) => d.routes?.(deps) ?? []), ...flows.flatMap((f) => f.routes(deps))]) {
     app.route(path, router);
   }
   for (const { path, router } of [webhooksRouter(deps), deadLettersRouter(deps)]) app.route(path, router);

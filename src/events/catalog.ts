@@ -1,5 +1,5 @@
 // Every event sagaflow publishes, in one place: type, version and the zod schema of its data. Contract-only (zod and
-// the platform's event helpers, nothing else), so every domain may import it — the one thing domains share besides
+// the platform's event helpers, nothing else), so every domain may import it — the one thing services share besides
 // the platform. The AsyncAPI document (GET /asyncapi.json) is generated from this list; a breaking change to a shape is
 // a new version of the event, published beside the old one until no consumer reads it.
 import { z } from 'zod';

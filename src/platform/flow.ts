@@ -1,4 +1,4 @@
-// The face every flow folder exports (src/flows/<name>/index.ts): the module with its workflow functions (bundled for
+// The face every flow folder exports (src/workflows/<name>/index.ts): the module with its workflow functions (bundled for
 // the flows worker), its search attributes, and the routes that start and read it. The flows registry derives the
 // workflow bundle, the namespace's search attributes and the API's routes from these.
 import type { AppDeps, Mount } from './http/deps';

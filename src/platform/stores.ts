@@ -9,7 +9,7 @@ export interface StoreRef {
   domain: string;
   /** `orders`, or `ledger-1` for shard 1 of the ledger. */
   unit: string;
-  /** Shard index (0 for unsharded domains) and shard count. */
+  /** Shard index (0 for unsharded services) and shard count. */
   index: number;
   count: number;
   url: string;

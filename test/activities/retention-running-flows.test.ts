@@ -4,9 +4,9 @@
 // the held money. The rows of a finished flow and of a flow Temporal does not know go.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config';
-import { newTransferId } from '../../src/domains/ledger/reads';
-import { cancelOrderUpdate, orderProgressQuery, orderWorkflowId, type OrderInput } from '../../src/flows/checkout/contract';
-import { transferWorkflowId } from '../../src/flows/transfer/contract';
+import { newTransferId } from '../../src/activities/ledger/reads';
+import { cancelOrderUpdate, orderProgressQuery, orderWorkflowId, type OrderInput } from '../../src/workflows/checkout/contract';
+import { transferWorkflowId } from '../../src/workflows/transfer/contract';
 import { select } from '../../src/platform/db/sql';
 import { purgeExpiredBarriers, temporalRunningFlows, type RunningFlows } from '../../src/platform/retention';
 import type { OpenStore } from '../../src/platform/stores';

@@ -23,7 +23,7 @@ describe('retention', () => {
   });
   afterAll(() => stores?.close());
 
-  const domainStores = () => stores.list.filter((s) => s.domain !== 'api');
+  const serviceStores = () => stores.list.filter((s) => s.domain !== 'api');
 
   /** One barrier row per branch of `flow`, backdated by `ageMs` from `now`. */
   async function insertBarriers(store: OpenStore, flow: string, now: Date, rows: Array<[branch: string, ageMs: number]>) {
@@ -54,23 +54,23 @@ describe('retention', () => {
   });
 
   it('when the purge runs on each domain store, then old barrier rows go from EVERY store (each ledger shard included) and fresh ones stay', async () => {
-    const domains = domainStores();
+    const services = serviceStores();
     // Every domain, and every shard of the ledger, is a store of its own here.
-    expect(new Set(domains.map((s) => s.domain))).toEqual(new Set(['ledger', 'inventory', 'orders', 'loyalty']));
+    expect(new Set(services.map((s) => s.domain))).toEqual(new Set(['ledger', 'inventory', 'orders', 'loyalty']));
     expect(stores.of('ledger').length).toBeGreaterThanOrEqual(2);
     const flow = uid('flow-');
     const now = new Date();
-    for (const store of domains) await insertBarriers(store, flow, now, [['old', 30 * day], ['fresh', 60_000]]);
+    for (const store of services) await insertBarriers(store, flow, now, [['old', 30 * day], ['fresh', 60_000]]);
 
-    const purged = await Promise.all(domains.map((store) => purgeExpiredBarriers(store.db, retention, noneRunning, now)));
-    for (const [i, store] of domains.entries()) {
+    const purged = await Promise.all(services.map((store) => purgeExpiredBarriers(store.db, retention, noneRunning, now)));
+    for (const [i, store] of services.entries()) {
       expect(purged[i].barriers, store.unit).toBeGreaterThanOrEqual(1);
       expect(await branchesOf(store, flow), store.unit).toEqual(['fresh']);
     }
   });
 
   it('when a store is purged, then the barrier rows of the other stores are left alone', async () => {
-    const [target, ...others] = domainStores();
+    const [target, ...others] = serviceStores();
     const flow = uid('flow-');
     const now = new Date();
     for (const store of [target, ...others]) await insertBarriers(store, flow, now, [['old', 30 * day]]);

@@ -1,7 +1,7 @@
 // The public contract (shared/API.md) through the real app over the real Temporal server and every domain's MariaDB
 // database: every route, every error code of the envelope, auth on and off, the rate limit, readiness per store, and
 // the OpenAPI document.
-import { transferRunWorkflowId } from '../../src/flows/transfer/contract';
+import { transferRunWorkflowId } from '../../src/workflows/transfer/contract';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection, Client } from '@temporalio/client';
@@ -233,7 +233,7 @@ describe('HTTP contract: auth, rate limit and unavailable dependencies', () => {
     }
   });
 
-  it('5030: when one domain database is down, then readyz names that store and the other domains still answer', async () => {
+  it('5030: when one domain database is down, then readyz names that store and the other services still answer', async () => {
     const config = loadConfig({ ...process.env, LOYALTY_DATABASE_URL: 'mysql://u:p@127.0.0.1:1/sagaflow_loyalty', LOG_LEVEL: 'silent' });
     const stores = openStores(allStores(config), config.db.pool);
     try {

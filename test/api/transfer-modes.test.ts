@@ -4,9 +4,9 @@
 // Temporal server and both MariaDB servers.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { shardOf } from '../../src/domains/ledger/contract';
-import { batchOfTransfer, transferBatchWorkflowId, transferWorkflowId } from '../../src/flows/transfer/contract';
-import { rejoinBatch } from '../../src/flows/transfer/batcher';
+import { shardOf } from '../../src/activities/ledger/contract';
+import { batchOfTransfer, transferBatchWorkflowId, transferWorkflowId } from '../../src/workflows/transfer/contract';
+import { rejoinBatch } from '../../src/workflows/transfer/batcher';
 import { createApiEnv, type ApiEnv } from '../helpers/api';
 import { account, createAccount, entriesOf, moneyIn, uid } from '../helpers/env';
 import { until } from '../helpers/wait';

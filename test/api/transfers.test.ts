@@ -1,8 +1,8 @@
 // The transfer routes through the real app, Temporal server and the ledger's MariaDB shards (on two servers): a
 // transfer's id is drawn onto its source account's shard, and every read goes to the one shard that holds its row.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { shardOf } from '../../src/domains/ledger/contract';
-import { transferWorkflowId } from '../../src/flows/transfer/contract';
+import { shardOf } from '../../src/activities/ledger/contract';
+import { transferWorkflowId } from '../../src/workflows/transfer/contract';
 import { createApiEnv, type ApiEnv } from '../helpers/api';
 import { account, createAccount, ledgerDb, moneyIn, uid } from '../helpers/env';
 

@@ -13,8 +13,8 @@ import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { domains } from '../../src/domains';
-import { searchAttributes } from '../../src/flows';
+import { services as serviceRegistry } from '../../src/activities';
+import { searchAttributes } from '../../src/workflows';
 
 const root = resolve(__dirname, '../..');
 const read = (path: string) => readFileSync(join(root, path), 'utf8');
@@ -76,7 +76,7 @@ describe('docker-compose.yml', () => {
     expect(validate(bad2)).toBe(false);
   });
 
-  const workerServices = ['worker-flows', ...domains.map((d) => `worker-${d.name}`)];
+  const workerServices = ['worker-flows', ...serviceRegistry.map((d) => `worker-${d.name}`)];
 
   it('has the whole stack: two domain servers, Temporal on PostgreSQL, the API, the flows worker and one worker per domain', () => {
     for (const name of ['mysql-a', 'mysql-b', 'postgresql', 'temporal', 'temporal-ui', 'temporal-admin-tools', 'migrate', 'api', ...workerServices]) {
@@ -87,7 +87,7 @@ describe('docker-compose.yml', () => {
 
   it('gives each worker service its units: flows, or exactly one domain (a new domain needs its service here)', () => {
     expect(env(services['worker-flows']).WORKER_SERVE).toBe('flows');
-    for (const d of domains) expect(env(services[`worker-${d.name}`]).WORKER_SERVE, d.name).toBe(d.name);
+    for (const d of serviceRegistry) expect(env(services[`worker-${d.name}`]).WORKER_SERVE, d.name).toBe(d.name);
   });
 
   it('every depends_on names a service of this file', () => {
@@ -282,8 +282,8 @@ describe('scripts/bundle-workflows.mjs', () => {
       expect(statSync(out).size).toBeGreaterThan(10_000);
       const code = readFileSync(out, 'utf8');
       expect(code).toContain('__TEMPORAL__');
-      expect(code).toContain('src/flows/transfer/workflow.ts');
-      expect(code).toContain('src/flows/checkout/workflow.ts');
+      expect(code).toContain('src/workflows/transfer/workflow.ts');
+      expect(code).toContain('src/workflows/checkout/workflow.ts');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

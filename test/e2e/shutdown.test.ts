@@ -4,8 +4,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { newTransferId } from '../../src/domains/ledger/reads';
-import { transferWorkflowId, type TransferInput, type TransferProgress } from '../../src/flows/transfer/contract';
+import { newTransferId } from '../../src/activities/ledger/reads';
+import { transferWorkflowId, type TransferInput, type TransferProgress } from '../../src/workflows/transfer/contract';
 import { account, createAccount, createFlowsEnv, createProduct, fastTimeouts, ledgerDb, moneyIn, topologyFor, uid, type FlowsEnv } from '../helpers/env';
 import { until } from '../helpers/wait';
 

@@ -1,8 +1,8 @@
 // End-to-end smoke: a workflow, started by name on the flows queue, runs its steps on the ledger shards' own queues
 // through the real Temporal server and writes rows to both shards' MariaDB databases.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newTransferId } from '../../src/domains/ledger/reads';
-import { transferWorkflowId } from '../../src/flows/transfer/contract';
+import { newTransferId } from '../../src/activities/ledger/reads';
+import { transferWorkflowId } from '../../src/workflows/transfer/contract';
 import { account, createAccount, createFlowsEnv, fastTimeouts, ledgerDb, withWorker, type FlowsEnv } from '../helpers/env';
 
 describe('smoke', () => {

@@ -1,6 +1,6 @@
 // What operators see: a run found by its business id in the Temporal CLI, and opened in the embedded Web UI (Debian's
 // Chromium driven by playwright-core) showing its summary. The screenshot is kept in test/artifacts/.
-import { transferRunWorkflowId } from '../../src/flows/transfer/contract';
+import { transferRunWorkflowId } from '../../src/workflows/transfer/contract';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';

@@ -8,8 +8,8 @@ import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-tr
 import type { Sequelize } from 'sequelize';
 import { inject } from 'vitest';
 import { loadConfig, type Config } from '../../src/config';
-import { shardOf } from '../../src/domains/ledger/contract';
-import { idOnShard } from '../../src/domains/ledger/reads';
+import { shardOf } from '../../src/activities/ledger/contract';
+import { idOnShard } from '../../src/activities/ledger/reads';
 import { allStores } from '../../src/stores';
 import { select } from '../../src/platform/db/sql';
 import { openStores, type Stores } from '../../src/platform/stores';

@@ -58,7 +58,7 @@ describe('replay of recorded flow histories', () => {
 
     it('when transferMoney schedules a timer before its first step, then the recorded history fails with a DeterminismViolationError', async () => {
       const variant = join(tmp, 'transfer-with-timer.mjs');
-      const current = resolve('src/flows/transfer/workflow.ts');
+      const current = resolve('src/workflows/transfer/workflow.ts');
       writeFileSync(
         variant,
         [

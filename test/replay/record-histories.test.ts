@@ -1,5 +1,5 @@
 // `npm run histories:record`: runs every path of both flows (started by name on the flows queue, their steps on the
-// domains' queues, accounts across ledger shards) and saves their histories under test/fixtures/histories, which
+// services' queues, accounts across ledger shards) and saves their histories under test/fixtures/histories, which
 // flows-replay.test.ts then replays on every `npm test`. Skipped unless RECORD_HISTORIES=1.
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -8,10 +8,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { shardOf } from '../../src/domains/ledger/contract';
-import { newTransferId } from '../../src/domains/ledger/reads';
-import { approveOrderUpdate, cancelOrderUpdate, orderProgressQuery, orderWorkflowId, type OrderInput, type OrderProgress } from '../../src/flows/checkout/contract';
-import { addTransfersSignal, awaitTransferUpdate, batchedTransferId, cancelTransferSignal, transferBatchWorkflowId, transferWorkflowId, type BatchedTransfer } from '../../src/flows/transfer/contract';
+import { shardOf } from '../../src/activities/ledger/contract';
+import { newTransferId } from '../../src/activities/ledger/reads';
+import { approveOrderUpdate, cancelOrderUpdate, orderProgressQuery, orderWorkflowId, type OrderInput, type OrderProgress } from '../../src/workflows/checkout/contract';
+import { addTransfersSignal, awaitTransferUpdate, batchedTransferId, cancelTransferSignal, transferBatchWorkflowId, transferWorkflowId, type BatchedTransfer } from '../../src/workflows/transfer/contract';
 import { randomUUID } from 'node:crypto';
 import type { Topology } from '../../src/platform/workflow/types';
 import { createAccount, createFlowsEnv, createProduct, fastTimeouts, uid, withWorker, type FlowsEnv } from '../helpers/env';

@@ -1,8 +1,8 @@
 // The API's group commit (batched mode) and the id rules of batched transfers: pure logic, no services.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { runOfFlow } from '../../src/flows';
-import { batchedTransferId, batchOfTransfer, transferRunWorkflowId } from '../../src/flows/transfer/contract';
+import { runOfFlow } from '../../src/workflows';
+import { batchedTransferId, batchOfTransfer, transferRunWorkflowId } from '../../src/workflows/transfer/contract';
 import { GroupCommit } from '../../src/platform/http/group-commit';
 
 /** A group commit whose start takes `startMs` and records every group it started. */

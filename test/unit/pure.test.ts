@@ -2,8 +2,8 @@
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { rateLimit } from '../../src/api/middleware/rate-limit';
-import { fnv1a32, shardOf } from '../../src/domains/ledger/contract';
-import { idOnShard } from '../../src/domains/ledger/reads';
+import { fnv1a32, shardOf } from '../../src/activities/ledger/contract';
+import { idOnShard } from '../../src/activities/ledger/reads';
 import { isTransientDbError } from '../../src/platform/db/transient';
 import { ApiError } from '../../src/platform/http/envelope';
 import { DatabaseError } from 'sequelize';

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import vm from 'node:vm';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { flows, workflowModules } from '../../src/flows';
+import { flows, workflowModules } from '../../src/workflows';
 import { writeWorkflowEntry } from '../../src/platform/temporal/bundle';
 
 const noop = () => undefined;

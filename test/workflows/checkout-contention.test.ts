@@ -3,8 +3,8 @@
 // sales do not queue on one hot row; no barrier transaction meets a deadlock (the merchant credit takes no shared lock
 // it must upgrade); the merchant's takings are exactly the sum of the orders.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { merchantAccount, merchantAccounts } from '../../src/domains/ledger/contract';
-import { orderWorkflowId, type OrderInput } from '../../src/flows/checkout/contract';
+import { merchantAccount, merchantAccounts } from '../../src/activities/ledger/contract';
+import { orderWorkflowId, type OrderInput } from '../../src/workflows/checkout/contract';
 import { lockConflicts } from '../../src/platform/barrier';
 import { account, createAccount, createFlowsEnv, createProduct, fastTimeouts, product, uid, withWorker, type FlowsEnv } from '../helpers/env';
 

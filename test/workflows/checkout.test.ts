@@ -5,9 +5,9 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { shardOf } from '../../src/domains/ledger/contract';
-import { findOrder } from '../../src/domains/orders/reads';
-import { approveOrderUpdate, cancelOrderUpdate, orderProgressQuery, orderWorkflowId, type OrderInput, type OrderLine, type OrderProgress } from '../../src/flows/checkout/contract';
+import { shardOf } from '../../src/activities/ledger/contract';
+import { findOrder } from '../../src/activities/orders/reads';
+import { approveOrderUpdate, cancelOrderUpdate, orderProgressQuery, orderWorkflowId, type OrderInput, type OrderLine, type OrderProgress } from '../../src/workflows/checkout/contract';
 import { select } from '../../src/platform/db/sql';
 import type { Topology } from '../../src/platform/workflow/types';
 import {

@@ -1,9 +1,9 @@
 // tipMerchant (the README's "Add a flow" example) through the real workers: the payer's shard, the merchant's shard
 // on the other server, and loyalty.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { merchantAccount, shardOf } from '../../src/domains/ledger/contract';
-import { newTransferId } from '../../src/domains/ledger/reads';
-import { tipWorkflowId } from '../../src/flows/tip/contract';
+import { merchantAccount, shardOf } from '../../src/activities/ledger/contract';
+import { newTransferId } from '../../src/activities/ledger/reads';
+import { tipWorkflowId } from '../../src/workflows/tip/contract';
 import { account, createAccount, createFlowsEnv, fastTimeouts, ledgerDb, pointsOf, uid, withWorker, type FlowsEnv } from '../helpers/env';
 
 describe('tipMerchant', () => {

@@ -2,7 +2,7 @@
 // side, and each is on its own — one's cancellation undoes only that one while the others go on.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { shardOf } from '../../src/domains/ledger/contract';
+import { shardOf } from '../../src/activities/ledger/contract';
 import {
   batchedTransferId,
   batchedTransferQuery,
@@ -10,7 +10,7 @@ import {
   transferBatchWorkflowId,
   type BatchedTransfer,
   type TransferBatchResult,
-} from '../../src/flows/transfer/contract';
+} from '../../src/workflows/transfer/contract';
 import { account, createAccount, createFlowsEnv, entriesOf, fastTimeouts, startWorkers, withWorker, type FlowsEnv } from '../helpers/env';
 import { until } from '../helpers/wait';
 

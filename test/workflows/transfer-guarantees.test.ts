@@ -10,8 +10,8 @@
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newTransferId } from '../../src/domains/ledger/reads';
-import { transferProgressQuery, transferWorkflowId } from '../../src/flows/transfer/contract';
+import { newTransferId } from '../../src/activities/ledger/reads';
+import { transferProgressQuery, transferWorkflowId } from '../../src/workflows/transfer/contract';
 import { FlowStatusKey } from '../../src/platform/workflow/search-attributes';
 import { account, createAccount, createFlowsEnv, entriesOf, fastTimeouts, ledgerDb, ledgerSum, withWorker, type FlowsEnv } from '../helpers/env';
 

@@ -6,8 +6,8 @@
 import type { ActivityInterceptorsFactory, Worker } from '@temporalio/worker';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newTransferId } from '../../src/domains/ledger/reads';
-import { transferProgressQuery, transferWorkflowId, type Consistency, type TransferProgress } from '../../src/flows/transfer/contract';
+import { newTransferId } from '../../src/activities/ledger/reads';
+import { transferProgressQuery, transferWorkflowId, type Consistency, type TransferProgress } from '../../src/workflows/transfer/contract';
 import { recoverPrepared, temporalDecider } from '../../src/platform/xa-recovery';
 import { account, createAccount, createFlowsEnv, fastTimeouts, moneyIn, pendingOf, preparedXa, startWorkers, topologyFor, uid, withWorker, type FlowsEnv } from '../helpers/env';
 import { until } from '../helpers/wait';

@@ -5,8 +5,8 @@
 // shows spendable money that is not there.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newTransferId } from '../../src/domains/ledger/reads';
-import { transferWorkflowId, type Consistency, type TransferProgress } from '../../src/flows/transfer/contract';
+import { newTransferId } from '../../src/activities/ledger/reads';
+import { transferWorkflowId, type Consistency, type TransferProgress } from '../../src/workflows/transfer/contract';
 import {
   account,
   createAccount,

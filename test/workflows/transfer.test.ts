@@ -1,8 +1,8 @@
 // transferMoney through the real workers, server and MariaDB servers: every path, across ledger shards (two database
 // servers) on purpose, with money conserved in each.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { transferWorkflowId, type TransferInput } from '../../src/flows/transfer/contract';
-import { newTransferId } from '../../src/domains/ledger/reads';
+import { transferWorkflowId, type TransferInput } from '../../src/workflows/transfer/contract';
+import { newTransferId } from '../../src/activities/ledger/reads';
 import { account, createAccount, createFlowsEnv, entriesOf, fastTimeouts, ledgerDb, ledgerSum, moneyIn, uid, withWorker, type FlowsEnv } from '../helpers/env';
 
 describe('transferMoney', () => {

@@ -1,5 +1,5 @@
 // Migrations per database with umzug: every database (a domain's, or one ledger shard's) keeps its own applied list
-// in its own SequelizeMeta table, so domains migrate, roll back and release independently.
+// in its own SequelizeMeta table, so services migrate, roll back and release independently.
 import mysql from 'mysql2/promise';
 import type { Sequelize } from 'sequelize';
 import { SequelizeStorage, Umzug, type MigrationFn } from 'umzug';

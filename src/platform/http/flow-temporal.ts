@@ -17,7 +17,7 @@ import type { StepTimeouts, Topology } from '../workflow/types';
 import type { AppDeps } from './deps';
 import { unavailable } from './envelope';
 
-/** The task queue every workflow runs on; domain steps run on their domains' queues. */
+/** The task queue every workflow runs on; domain steps run on their services' queues. */
 export const FLOWS_UNIT = 'flows';
 
 export function stepTimeouts(config: Config): StepTimeouts {

@@ -1,5 +1,5 @@
 // The API's own database, idempotency keys (principal + key → request hash + flow id). It belongs to no domain; it is
-// a store like the domains' so that migrations, readiness and retention treat it the same way.
+// a store like the services' so that migrations, readiness and retention treat it the same way.
 import type { Config } from '../../config';
 import { createTables, dropTables, type Table } from '../db/ddl';
 import type { Migration, NamedMigration } from '../db/migrate';

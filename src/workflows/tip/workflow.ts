@@ -1,0 +1,80 @@
+// tipMerchant: the small third flow of the README's "Add a flow" walk-through, built from activities the services
+// already serve. Debit the customer (their ledger shard; the tip is recorded as a transfer to the merchant) → credit
+// the merchant (the merchant's shard) → award points (loyalty). The debit is compensable (refunded if the credit is
+// refused); past the credit the tip is paid, so the points are retried until awarded.
+import { isCancellation, setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { ledgerQueue, merchantAccount, shardOf, type LedgerActivities } from '../../activities/ledger/contract';
+import { loyaltyQueue, type LoyaltyActivities } from '../../activities/loyalty/contract';
+import { money } from '../../platform/money';
+import { reasonOf } from '../../platform/workflow/outcome';
+import { Progress } from '../../platform/workflow/progress';
+import { stepProxies } from '../../platform/workflow/proxies';
+import { Saga } from '../../platform/workflow/saga';
+import { FlowStatusKey } from '../../platform/workflow/search-attributes';
+import type { FlowReason } from '../../platform/workflow/types';
+import { tipProgressQuery, type TipInput, type TipProgress, type TipStatus } from './contract';
+
+export async function tipMerchant(input: TipInput): Promise<TipProgress> {
+  const { topology, timeouts } = input;
+  const merchant = merchantAccount(input.merchantAccountId, input.currency);
+  const ledgerOf = (accountId: string) =>
+    stepProxies<LedgerActivities>(ledgerQueue(topology.queuePrefix, shardOf(accountId, topology.ledgerShards)), timeouts);
+  const payer = ledgerOf(input.fromAccountId);
+  const loyalty = stepProxies<LoyaltyActivities>(loyaltyQueue(topology.queuePrefix), timeouts);
+
+  const progress = new Progress();
+  const points = Math.floor(input.amount / input.pointsPerMinorUnits);
+  let status: TipStatus = 'RUNNING';
+  let reason: FlowReason | undefined;
+  let stuck = false;
+  const view = (): TipProgress => ({
+    id: input.id,
+    fromAccountId: input.fromAccountId,
+    customerId: input.customerId,
+    amount: input.amount,
+    currency: input.currency,
+    points,
+    status: stuck ? 'FAILED' : status,
+    reason,
+    stuck,
+    steps: progress.snapshot(),
+  });
+  setHandler(tipProgressQuery, view);
+  const publish = (details: string) => {
+    upsertSearchAttributes([{ key: FlowStatusKey, value: stuck ? 'FAILED' : status }]);
+    setCurrentDetails(details);
+  };
+  const saga = new Saga(progress, { stuckAfterMs: timeouts.compensationStuckAfterMs, onStuck: (now) => ((stuck = now), publish('Retrying a failing step')) });
+
+  const amount = money(input.amount, input.currency);
+  const transfer = { id: input.id, fromAccountId: input.fromAccountId, toAccountId: merchant, amount: input.amount, currency: input.currency, memo: 'tip' };
+  const debit = { branchId: 'debit', transfer };
+  try {
+    await saga.step(
+      'debit',
+      () => payer.forward.debitSource.executeWithOptions({ summary: `Debit ${amount} from ${input.fromAccountId}` }, [debit]),
+      () => payer.undo.refundDebit.executeWithOptions({ summary: `Refund ${amount} to ${input.fromAccountId}` }, [debit]),
+    );
+  } catch (err) {
+    reason = reasonOf(err);
+    await saga.compensate();
+    await saga.always('record-outcome', () => payer.undo.finishTransfer.executeWithOptions({ summary: 'Record COMPENSATED' }, [{ transfer, status: 'COMPENSATED', reason }]));
+    status = 'COMPENSATED';
+    publish(`Compensated: ${reason.message}`);
+    if (isCancellation(err)) throw err;
+    return view();
+  }
+  saga.commit(); // the money has left the payer: from here the tip only goes forward
+  await saga.always('merchant-credit', () =>
+    ledgerOf(merchant).undo.creditMerchant.executeWithOptions({ summary: `Credit ${amount} to ${merchant}` }, [
+      { branchId: 'merchant-credit', orderId: input.id, merchantAccountId: merchant, amount: input.amount, currency: input.currency },
+    ]),
+  );
+  await saga.always('award-points', () =>
+    loyalty.undo.awardPoints.executeWithOptions({ summary: `Award ${points} points` }, [{ branchId: 'points', orderId: `tip-${input.id}`, customerId: input.customerId, points }]),
+  );
+  await saga.always('record-outcome', () => payer.undo.finishTransfer.executeWithOptions({ summary: 'Record COMPLETED' }, [{ transfer, status: 'COMPLETED' }]));
+  status = 'COMPLETED';
+  publish(`Tipped ${amount}, ${points} points awarded`);
+  return view();
+}
