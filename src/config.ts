@@ -326,6 +326,12 @@ export function loadConfig(env: Record<string, string | undefined> = settingsEnv
   return configOf(parseSettings(env));
 }
 
+/** The settings and the Config made from them (a process that hot-reloads keeps both). */
+export function loadSettings(env: Record<string, string | undefined> = settingsEnv()): { settings: Settings; config: Config } {
+  const settings = parseSettings(env);
+  return { settings, config: configOf(settings) };
+}
+
 /** The settings whose values differ between two parsed sets, in schema order. */
 export function changedSettings(before: Settings, after: Settings): SettingName[] {
   return (Object.keys(schema.shape) as SettingName[]).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]));

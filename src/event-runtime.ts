@@ -2,6 +2,7 @@
 // every publisher, so an event is never routed to nowhere), and, for a worker, one outbox relay per store it serves
 // plus the consumers of the services it serves. The webhook fan-out consumer belongs to the API (platform/webhooks).
 import type { Config } from './config';
+import type { LiveConfig } from './platform/config-reload';
 import { serviceNamed, services } from './activities';
 import { brokerNames, connectBroker, type Broker } from './platform/broker';
 import { startConsumer, topologyPublisher, type EventHandler, type Topology } from './platform/consumer';
@@ -28,6 +29,8 @@ export interface DomainEvents {
 
 export interface DomainEventsOptions {
   config: Config;
+  /** Hot reload: consumers read their retry policy from it per message. */
+  live?: LiveConfig;
   stores: OpenStore[];
   log: Logger;
   /** Test seam, passed to every consumer. */
@@ -67,7 +70,7 @@ export function startDomainEvents(o: DomainEventsOptions): DomainEvents {
           names,
           db: store.db,
           spec: { name: c.name, bindings: c.bindings, handle: (o.wrapHandler ?? ((_n, h) => h))(c.name, c.handler({ store, config })) },
-          retry: config.events.retry,
+          retry: liveRetry(config, o.live),
           log,
           afterCommit: o.afterCommit,
         }),
@@ -92,18 +95,22 @@ export interface ApiEvents {
  * The API's share: the webhook fan-out consumer (its inbox in the API's database), the dead-letter keeper of every
  * consumer, and the webhook dispatcher — each as configured — plus the publisher operators' replays use.
  */
-export function startApiEvents({ config, db, log }: { config: Config; db: Sequelize; log: Logger }): ApiEvents {
+const liveRetry = (config: Config, live?: LiveConfig) => (live ? () => live.current().config.events.retry : config.events.retry);
+
+export function startApiEvents({ config, live, db, log }: { config: Config; live?: LiveConfig; db: Sequelize; log: Logger }): ApiEvents {
   const names = brokerNames(config.broker.prefix);
   const rabbit = connectBroker(config.broker, log, 'sagaflow-api');
   const publisher = topologyPublisher(rabbit, names, eventTopology());
   const closers: Array<{ close(): Promise<void> } | { stop(): Promise<void> }> = [];
   if (config.events.consume) {
     closers.push(
-      startConsumer({ rabbit, publisher, names, db, spec: { name: WEBHOOKS_CONSUMER, bindings: ['#'], handle: webhookFanout(db) }, retry: config.events.retry, log }),
+      startConsumer({ rabbit, publisher, names, db, spec: { name: WEBHOOKS_CONSUMER, bindings: ['#'], handle: webhookFanout(db) }, retry: liveRetry(config, live), log }),
       ...startDeadLetterKeeper(rabbit, names, db, consumerNames(), log),
     );
   }
-  if (config.webhooks.dispatch) closers.push(startWebhookDispatcher(db, config.webhooks, { production: config.env === 'production' }, log));
+  const now = () => live?.current().config ?? config;
+  const policy = () => ({ production: config.env === 'production', allowHosts: now().allow.webhookHosts });
+  if (config.webhooks.dispatch) closers.push(startWebhookDispatcher(db, () => now().webhooks, policy, log));
   return {
     broker: { publisher, names },
     async stop() {

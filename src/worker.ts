@@ -3,9 +3,13 @@
 // process over one connection. A domain unit holds a pool to its own database only; the flows unit runs workflows and
 // no activities. Run as many processes as you like, any of them killable at any time (Temporal re-dispatches, the
 // barrier keeps effects exactly-once). SIGTERM/SIGINT drain in-flight tasks within WORKER_SHUTDOWN_GRACE_MS.
+// A store unit polls only while its database answers (platform/temporal/gated-worker.ts). SIGHUP or a change to
+// CONFIG_FILE reloads the live settings (log level, consumer retries: platform/config-reload.ts).
 import { existsSync } from 'node:fs';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { loadConfig, type Config } from './config';
+import { loadSettings, settingsEnv, type Config } from './config';
+import { createLiveConfig } from './platform/config-reload';
+import { databaseAnswers, gatedWorker } from './platform/temporal/gated-worker';
 import { serviceNamed, serviceStores } from './activities';
 import { startDomainEvents } from './event-runtime';
 import { runOfFlow, workflowModules } from './workflows';
@@ -112,21 +116,30 @@ function serveArg(argv: string[]): string[] | undefined {
 }
 
 async function main() {
-  const config = loadConfig();
+  const { settings, config } = loadSettings();
   const log: Logger = logger(config).child({ component: 'worker' });
+  const live = createLiveConfig(settings, config, { readEnv: () => settingsEnv(), log });
+  const stopWatching = live.watch();
   const selection = selectUnits(config, serveArg(process.argv.slice(2)) ?? config.worker.serve);
   installRuntimeMetrics(config.worker.metricsAddress);
   const tracing = setupTracing(config.tracing, 'sagaflow-worker');
   const stores = openStores(selection.stores, config.db.pool);
   const connection = await NativeConnection.connect(connectionOptions(config.temporal));
+  const set = { config, connection, tracing };
   const workers = await createWorkers({
-    config,
-    connection,
-    stores: stores.list,
+    ...set,
+    stores: [],
     flows: selection.flows,
-    tracing,
     workflowBundlePath: process.env.WORKFLOW_BUNDLE_PATH && prebuiltBundle(process.env.WORKFLOW_BUNDLE_PATH, tracing.enabled),
   });
+  // Each store unit's worker polls only while its database answers; recreated when it is back.
+  const gates = stores.list
+    .filter((s) => serviceNamed(s.domain).activities)
+    .map((store) =>
+      gatedWorker({ unit: store.unit, create: async () => (await createWorkers({ ...set, stores: [store], flows: false }))[0], probe: databaseAnswers(store.db), log }),
+    );
+  // Beside the SDK's own handlers (which shut down the running workers): no paused unit starts polling again.
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => gates.forEach((g) => g.shutdown()));
   // Retention asks Temporal which flows still run before it deletes their barrier rows (a client connection of its own).
   const client = stores.list.length ? await connectClient(config.temporal) : undefined;
   const running = client ? temporalRunningFlows(client, runOfFlow) : async () => new Set<string>();
@@ -136,7 +149,7 @@ async function main() {
   // Prepared XA branches left by a crash are resolved by their flow's decision (or presumed aborted).
   const xa = client ? startXaRecovery(stores.list, config, temporalDecider(client), log) : [];
   // The outbox relay of every store served here, and the consumers of the services served here.
-  const events = stores.list.length && (config.events.relay || config.events.consume) ? startDomainEvents({ config, stores: stores.list, log }) : undefined;
+  const events = stores.list.length && (config.events.relay || config.events.consume) ? startDomainEvents({ config, live, stores: stores.list, log }) : undefined;
   log.info(
     {
       units: [...(selection.flows ? [FLOWS_UNIT] : []), ...selection.stores.map((s) => s.unit)],
@@ -147,8 +160,9 @@ async function main() {
     'worker started',
   );
   try {
-    await Promise.all(workers.map((w) => w.run())); // each resolves after a shutdown signal once its tasks drained
+    await Promise.all([...workers.map((w) => w.run()), ...gates.map((g) => g.run())]); // each resolves after a shutdown signal once its tasks drained
   } finally {
+    stopWatching();
     for (const r of [...retention, ...xa]) r.stop();
     await events?.stop();
     await client?.connection.close();

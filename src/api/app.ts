@@ -1,6 +1,6 @@
 // createApp(deps): the whole HTTP application, without opening a port (tests call app.request()). Routes are mounted
 // from the domain and flow registries; this file names none of them.
-// Middleware order: tracing span → request id (the span's trace id unless the caller sent one) → access log/metrics → secure headers → timeout → (v1 only) auth → rate limit →
+// Middleware order: config snapshot → tracing span → request id (the span's trace id unless the caller sent one) → access log/metrics → secure headers → timeout → (v1 only) auth → rate limit →
 // body limit → routes; one onError turns every failure into the envelope.
 import { randomUUID } from 'node:crypto';
 import { OpenAPIHono } from '@hono/zod-openapi';
@@ -14,10 +14,11 @@ import { services } from '../activities';
 import { flows } from '../workflows';
 import type { AppDeps, AppEnv } from '../platform/http/deps';
 import { ApiError, Codes } from '../platform/http/envelope';
-import { registerEventMetrics } from '../platform/http/metrics';
+import { registerEventMetrics, registerSupervisorMetrics } from '../platform/http/metrics';
 import { validationHook } from '../platform/http/validation';
 import { accessLog } from './middleware/access-log';
 import { apiKeyAuth } from './middleware/auth';
+import { configSnapshot } from './middleware/config-snapshot';
 import { errorHandler, notFoundHandler } from './middleware/errors';
 import { rateLimit } from './middleware/rate-limit';
 import { activeTraceId, tracingMiddleware } from './middleware/tracing';
@@ -30,15 +31,17 @@ export function createApp(deps: AppDeps) {
   const { config, log, metrics } = deps;
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   registerEventMetrics(metrics, deps.stores);
+  if (config.supervisorStateFile) registerSupervisorMetrics(metrics, config.supervisorStateFile);
 
+  app.use(configSnapshot(deps)); // first: everything after reads the request's one snapshot
   if (deps.tracing !== false) app.use(tracingMiddleware(trace.getTracer('sagaflow-api')));
   app.use(requestId({ limitLength: 128, generator: () => activeTraceId() ?? randomUUID() }));
   app.use(accessLog(log, metrics));
   app.use(secureHeaders({ contentSecurityPolicy: { defaultSrc: ["'self'"], imgSrc: ["'self'", 'data:'] } }));
   app.use(timeout(config.api.requestTimeoutMs, () => new HTTPException(503, { message: 'request timed out' })));
 
-  app.use('/v1/*', apiKeyAuth(config.api.keys));
-  app.use('/v1/*', rateLimit(config.api.rateLimit));
+  app.use('/v1/*', apiKeyAuth());
+  app.use('/v1/*', rateLimit((c) => (c.get('config') as AppEnv['Variables']['config']).api.rateLimit));
   app.use(
     '/v1/*',
     bodyLimit({

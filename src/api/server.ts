@@ -1,7 +1,8 @@
 // The API process: builds the dependencies, listens, and shuts down gracefully on SIGTERM/SIGINT (stop accepting,
 // finish in-flight requests within SHUTDOWN_GRACE_MS, then close the Temporal connection and the DB pool).
 import { serve, type ServerType } from '@hono/node-server';
-import { assertApiConfig, loadConfig } from '../config';
+import { assertApiConfig, loadSettings, settingsEnv } from '../config';
+import { createLiveConfig } from '../platform/config-reload';
 import { startApiEvents } from '../event-runtime';
 import { allStores } from '../stores';
 import { createMetrics } from '../platform/http/metrics';
@@ -13,9 +14,12 @@ import { connectClient } from '../platform/temporal/connection';
 import { createApp } from './app';
 
 async function main() {
-  const config = loadConfig();
+  const { settings, config } = loadSettings();
   assertApiConfig(config);
   const log = logger(config).child({ component: 'api' });
+  // Hot reload: SIGHUP or a change to CONFIG_FILE; each request reads one snapshot (see platform/config-reload.ts).
+  const live = createLiveConfig(settings, config, { readEnv: () => settingsEnv(), log, check: assertApiConfig });
+  const stopWatching = live.watch();
   if (config.api.keys.length === 0) {
     log.warn('!!! API_KEYS is empty: the API is OPEN to anyone who can reach it (development mode only) !!!');
   }
@@ -25,8 +29,8 @@ async function main() {
   const temporal = await connectClient(config.temporal, { traced: tracing.enabled });
   const drain = new AbortController();
   // Webhook fan-out and dispatch, the dead-letter keeper, and the publisher operators' replays use.
-  const events = startApiEvents({ config, db: stores.db('api'), log });
-  const app = createApp({ config, stores, temporal, log, metrics: createMetrics(), draining: drain.signal, tracing: tracing.enabled, broker: events.broker });
+  const events = startApiEvents({ config, live, db: stores.db('api'), log });
+  const app = createApp({ config, live, stores, temporal, log, metrics: createMetrics(), draining: drain.signal, tracing: tracing.enabled, broker: events.broker });
   const retention = every(config.retention.intervalMs, () => purgeExpiredIdempotencyKeys(stores.db('api')), log, 'api');
 
   const server: ServerType = serve({ fetch: app.fetch, hostname: config.api.host, port: config.api.port }, (info) =>
@@ -40,6 +44,7 @@ async function main() {
     // /readyz answers 503 and every waiting request answers 202 + Location now; the port stays open for the drain delay
     // (a load balancer sees the 503 and stops sending), then closes and in-flight requests finish within the grace.
     drain.abort();
+    stopWatching();
     log.info({ signal, drainDelayMs: config.api.drainDelayMs }, 'draining: readiness 503, waiting requests answered');
     await new Promise((r) => setTimeout(r, config.api.drainDelayMs));
     log.info('shutting down: finishing in-flight requests');

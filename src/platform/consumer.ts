@@ -13,6 +13,7 @@ import type { Sequelize, Transaction } from 'sequelize';
 import { ConsumerStatus, type AsyncMessage, type Consumer, type Publisher } from 'rabbitmq-client';
 import { expBackoff } from './backoff';
 import { retryLockConflicts } from './barrier';
+import { valueOf, type Live } from './config-reload';
 import { exchangeDecl, type Broker, type BrokerNames } from './broker';
 import { within } from './timeout';
 import { deleteInBatches, exec } from './db/sql';
@@ -58,7 +59,8 @@ export interface ConsumerOptions {
   names: BrokerNames;
   db: Sequelize;
   spec: ConsumerSpec;
-  retry: RetryPolicy;
+  /** A function: read once per message (CONSUMER_* change live). */
+  retry: Live<RetryPolicy>;
   log: Logger;
   prefetch?: number;
   /** Test seam: runs after the effect committed, before the ack. */
@@ -125,6 +127,7 @@ export function startConsumer(o: ConsumerOptions): Consumer {
     },
     async (msg) => {
       const attempts = Number(msg.headers?.[ATTEMPTS_HEADER] ?? 0);
+      const retry = valueOf(o.retry);
       let event: EventEnvelope | undefined;
       try {
         event = bodyOf(msg);
@@ -137,7 +140,7 @@ export function startConsumer(o: ConsumerOptions): Consumer {
         const transients = Number(msg.headers?.[TRANSIENT_HEADER] ?? 0) + (transient ? 1 : 0);
         const failed = transient ? attempts : attempts + 1;
         const reason = String((err as Error)?.message ?? err).slice(0, 500);
-        const dead = !transient && failed >= o.retry.maxAttempts;
+        const dead = !transient && failed >= retry.maxAttempts;
         const headers = {
           ...(msg.headers ?? {}),
           [ATTEMPTS_HEADER]: failed,
@@ -146,7 +149,7 @@ export function startConsumer(o: ConsumerOptions): Consumer {
           ...(dead ? { [DEAD_ID_HEADER]: randomUUID() } : {}),
         };
         // One retry queue per delay (no jitter, so a level is one queue): base·2^(n−1), capped.
-        const delay = retryDelay(transient ? transients : failed, o.retry, () => 0.5);
+        const delay = retryDelay(transient ? transients : failed, retry, () => 0.5);
         let target = decl.dead.queue;
         if (!dead) {
           const retry = retryQueue(names, spec.name, delay);

@@ -1,6 +1,8 @@
 // Token-bucket rate limit per API key (or client address when the API is open): `burst` tokens, refilled at
-// `perSecond`. An empty bucket answers 429/4290 with Retry-After. Buckets idle for a minute are forgotten.
-import type { MiddlewareHandler } from 'hono';
+// `perSecond`. An empty bucket answers 429/4290 with Retry-After. Buckets idle for a minute are forgotten. The limits
+// may be a function of the request (the app reads the request's configuration snapshot: they change live; buckets
+// are kept and clamped to a lowered burst).
+import type { Context, MiddlewareHandler } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { ApiError, Codes } from '../../platform/http/envelope';
 
@@ -9,10 +11,16 @@ interface Bucket {
   at: number;
 }
 
-export function rateLimit({ perSecond, burst }: { perSecond: number; burst: number }, now = () => Date.now()): MiddlewareHandler {
+export interface RateLimits {
+  perSecond: number;
+  burst: number;
+}
+
+export function rateLimit(limits: RateLimits | ((c: Context) => RateLimits), now = () => Date.now()): MiddlewareHandler {
   const buckets = new Map<string, Bucket>();
   let lastSweep = now();
   return async (c, next) => {
+    const { perSecond, burst } = typeof limits === 'function' ? limits(c) : limits;
     const t = now();
     if (t - lastSweep > 60_000) {
       for (const [k, b] of buckets) if (t - b.at > 60_000) buckets.delete(k);

@@ -1,12 +1,14 @@
-// Operations endpoints: liveness, readiness (every database this API reads and Temporal answer), Prometheus metrics.
+// Operations endpoints: liveness, readiness (every database this API reads and Temporal answer; 503 with Retry-After
+// while one is down), Prometheus metrics, and the active configuration (GET /v1/ops/config, behind the API key).
 import { Hono } from 'hono';
 import type { AppDeps, AppEnv } from '../../platform/http/deps';
 import { within as withinMs } from '../../platform/timeout';
 import { ApiError, Codes, ok } from '../../platform/http/envelope';
+import { describeConfig } from '../../platform/config-reload';
 
 const within = <T>(ms: number, p: Promise<T>) => withinMs(ms, p, 'readiness check');
 
-export function opsRouter({ stores, temporal, metrics, draining }: AppDeps) {
+export function opsRouter({ stores, temporal, metrics, draining, live }: AppDeps) {
   const router = new Hono<AppEnv>();
   router.get('/healthz', (c) => ok(c, { status: 'alive' }));
   router.get('/readyz', async (c) => {
@@ -25,6 +27,8 @@ export function opsRouter({ stores, temporal, metrics, draining }: AppDeps) {
     if (!database || !temporalOk) throw new ApiError(Codes.unavailable, 'not ready', { checks });
     return ok(c, { status: 'ready', checks });
   });
+  // Mounted at the root like the probes, but under /v1: the API key middleware guards it.
+  router.get('/v1/ops/config', (c) => ok(c, live ? describeConfig(live) : { version: 1, hotReload: false }));
   router.get('/metrics', async (c) => {
     c.header('Content-Type', metrics.registry.contentType);
     return c.body(await metrics.registry.metrics());

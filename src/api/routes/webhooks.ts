@@ -70,12 +70,11 @@ const deliveries = createRoute({
 
 export function webhooksRouter({ stores, config }: AppDeps): Mount {
   const db = stores.db('api');
-  const policy = { production: config.env === 'production' };
   const router = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   router.openapi(create, async (c) => {
     const body = c.req.valid('json');
     try {
-      await checkUrl(body.url, policy);
+      await checkUrl(body.url, { production: config.env === 'production', allowHosts: c.get('config').allow.webhookHosts });
     } catch (err) {
       if (err instanceof UnsafeUrlError) throw new ApiError(Codes.badRequest, `url ${err.message}`, { errors: [{ path: 'url', message: err.message }] });
       throw err;

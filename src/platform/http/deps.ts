@@ -7,10 +7,14 @@ import type { Publisher } from 'rabbitmq-client';
 import type { BrokerNames } from '../broker';
 import type { Logger } from '../logger';
 import type { Stores } from '../stores';
+import type { LiveConfig } from '../config-reload';
 import type { ApiMetrics } from './metrics';
 
 export interface AppDeps {
+  /** The configuration at start; a request reads its own snapshot, c.get('config') (the live one when `live` is set). */
   config: Config;
+  /** Hot reload (the API process): each request takes live.current() once. Absent: `config` for every request. */
+  live?: LiveConfig;
   stores: Stores;
   temporal: Client;
   log: Logger;
@@ -24,7 +28,7 @@ export interface AppDeps {
 }
 
 export interface AppEnv {
-  Variables: { requestId: string; principal: string };
+  Variables: { requestId: string; principal: string; config: Config };
 }
 
 export type Router = OpenAPIHono<AppEnv>;

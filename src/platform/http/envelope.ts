@@ -56,7 +56,11 @@ export function ok<T, S extends 200 | 201 | 202 = 200>(c: Context, data: T, stat
   return c.json(body, (status ?? 200) as S);
 }
 
+/** Seconds a client should wait before retrying a 503 (a dependency restarting, a replica draining). */
+export const RETRY_AFTER_UNAVAILABLE_S = 2;
+
 export function fail(c: Context, err: ApiError) {
   for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
+  if (err.code === Codes.unavailable && !err.headers['Retry-After']) c.header('Retry-After', String(RETRY_AFTER_UNAVAILABLE_S));
   return c.json(envelope(c, err.code, err.message, err.data), err.status);
 }

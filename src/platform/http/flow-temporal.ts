@@ -20,7 +20,9 @@ import { unavailable } from './envelope';
 /** The task queue every workflow runs on; domain steps run on their services' queues. */
 export const FLOWS_UNIT = 'flows';
 
-export function stepTimeouts(config: Config): StepTimeouts {
+/** The step timeouts and stuck alarm a flow started now carries: from one snapshot of the live configuration. */
+export function stepTimeouts(deps: Pick<AppDeps, 'config' | 'live'>): StepTimeouts {
+  const config: Config = deps.live?.current().config ?? deps.config;
   return {
     stepStartToCloseMs: config.flows.stepStartToCloseMs,
     stepScheduleToCloseMs: config.flows.stepScheduleToCloseMs,

@@ -1,5 +1,6 @@
 // Application metrics in Prometheus format (prom-client): requests by route and status, latency, and flows by type
 // and outcome as observed by the API.
+import { readFile } from 'node:fs/promises';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { pendingDeadLetters } from '../dead-letters';
 import { outboxBacklog } from '../outbox';
@@ -75,6 +76,26 @@ export function registerEventMetrics({ registry }: ApiMetrics, stores: Stores) {
       this.reset();
       if (!api) return;
       for (const d of await pendingDeadLetters(api.db).catch(() => [])) this.set({ consumer: d.consumer }, d.n);
+    },
+  });
+}
+
+/**
+ * Restarts of the processes npm run dev supervises (scripts/lib/procs.mjs writes { process: restarts } to `file`):
+ * read at scrape time, so an API that was itself restarted still reports every restart, its own included.
+ */
+export function registerSupervisorMetrics({ registry }: ApiMetrics, file: string) {
+  if (registry.getSingleMetric('sagaflow_supervisor_restarts_total')) return;
+  new Counter({
+    name: 'sagaflow_supervisor_restarts_total',
+    help: 'Processes of the dev stack restarted by its supervisor after they died, by process',
+    labelNames: ['process'],
+    registers: [registry],
+    async collect() {
+      const counts = await readFile(file, 'utf8').then((t) => JSON.parse(t) as Record<string, number>, () => undefined);
+      if (!counts) return;
+      this.reset();
+      for (const [name, n] of Object.entries(counts)) this.inc({ process: name }, Number(n) || 0);
     },
   });
 }

@@ -12,7 +12,8 @@ import { exec, select } from '../db/sql';
 import type { Logger } from '../logger';
 import { startLoop, type Loop } from '../loop';
 import { signature, SIGNATURE_HEADER } from './signature';
-import { guardedLookup, type UrlPolicy } from './url-guard';
+import { valueOf, type Live } from '../config-reload';
+import { checkUrlForm, guardedLookup, UnsafeUrlError, type UrlPolicy } from './url-guard';
 import type { DeliveryRow } from './store';
 
 export type WebhookSettings = Config['webhooks'];
@@ -30,7 +31,12 @@ export interface PostResult {
 /** POSTs `body` to `url` with the signing headers; never throws. */
 export function postSigned(url: string, body: string, secret: string, headers: Record<string, string>, timeoutMs: number, policy: UrlPolicy): Promise<PostResult> {
   return new Promise((resolve) => {
-    const u = new URL(url);
+    let u: URL;
+    try {
+      u = checkUrlForm(url, policy); // the allow-list may have changed since the webhook was registered
+    } catch (err) {
+      return resolve({ error: err instanceof UnsafeUrlError ? `url ${err.message}` : 'invalid url' });
+    }
     const t = Math.floor(Date.now() / 1000);
     const send = u.protocol === 'https:' ? httpsRequest : httpRequest;
     const req = send(
@@ -107,14 +113,17 @@ async function deliver(db: Sequelize, d: Due, s: WebhookSettings, policy: UrlPol
 
 export type Dispatcher = Loop;
 
-export function startWebhookDispatcher(db: Sequelize, s: WebhookSettings, policy: UrlPolicy, log: Logger, concurrency = 16): Dispatcher {
+/** `settings` and `policy` may be functions: read once per round (the webhook settings and allow-list change live). */
+export function startWebhookDispatcher(db: Sequelize, settings: Live<WebhookSettings>, livePolicy: Live<UrlPolicy>, log: Logger, concurrency = 16): Dispatcher {
   return startLoop(
     async () => {
+      const s = valueOf(settings);
+      const policy = valueOf(livePolicy);
       const due = await claim(db, concurrency, s.timeoutMs + 30_000);
       const outcomes = await Promise.all(due.map((d) => deliver(db, d, s, policy)));
       outcomes.forEach((o, i) => o === 'failed' && log.warn({ webhookId: due[i].webhook_id, eventId: due[i].event_id }, 'webhook delivery failed for good'));
       return due.length < concurrency ? 'idle' : 'more';
     },
-    { pollMs: s.pollMs, onError: (err) => log.warn({ error: String((err as Error)?.message ?? err) }, 'webhook dispatch failed; retrying') },
+    { pollMs: valueOf(settings).pollMs, onError: (err) => log.warn({ error: String((err as Error)?.message ?? err) }, 'webhook dispatch failed; retrying') },
   );
 }

@@ -9,6 +9,17 @@ import ipaddr from 'ipaddr.js';
 export interface UrlPolicy {
   /** production: https only, public addresses only. */
   production: boolean;
+  /** Hosts allowed (`example.com`, `*.example.com` for its subdomains); empty or absent: any host. */
+  allowHosts?: readonly string[];
+}
+
+/** Whether `host` is on an allow-list (case-insensitive; `*.example.com` matches subdomains, not example.com itself). */
+export function hostOnAllowList(host: string, allow: readonly string[]): boolean {
+  const h = host.toLowerCase();
+  return allow.some((a) => {
+    const entry = a.toLowerCase();
+    return entry.startsWith('*.') ? h.endsWith(entry.slice(1)) && h.length > entry.length - 1 : h === entry;
+  });
 }
 
 export class UnsafeUrlError extends Error {}
@@ -30,6 +41,8 @@ export function checkUrlForm(raw: string, policy: UrlPolicy): URL {
   const schemes = policy.production ? ['https:'] : ['https:', 'http:'];
   if (!schemes.includes(url.protocol)) throw new UnsafeUrlError(policy.production ? 'must be an https URL' : 'must be an http or https URL');
   if (url.username || url.password) throw new UnsafeUrlError('must not carry credentials');
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (policy.allowHosts?.length && !hostOnAllowList(host, policy.allowHosts)) throw new UnsafeUrlError(`host ${host} is not on the allow-list`);
   return url;
 }
 

@@ -142,7 +142,7 @@ export function ordersRouter(deps: AppDeps): Mount {
         start: (id) =>
           startFlow(deps, 'checkoutOrder', {
             workflowId: orderWorkflowId(id),
-            args: [{ id, ...body, policy, timeouts: stepTimeouts(config), topology: topologyOf(deps) }],
+            args: [{ id, ...body, policy, timeouts: stepTimeouts(deps), topology: topologyOf(deps) }],
             typedSearchAttributes: [
               { key: OrderIdKey, value: id },
               { key: CustomerIdKey, value: body.customerId },

@@ -77,7 +77,7 @@ export function tipsRouter(deps: AppDeps): Mount {
                 ...body,
                 merchantAccountId: config.flows.merchantAccountId,
                 pointsPerMinorUnits: config.flows.pointsPerMinorUnits,
-                timeouts: stepTimeouts(config),
+                timeouts: stepTimeouts(deps),
                 topology: topologyOf(deps),
               },
             ],

@@ -121,7 +121,7 @@ export function createTransferBatcher(deps: AppDeps) {
  */
 function batchStart(deps: AppDeps, batchId: string, transfers: BatchedTransfer[], listed: BatchedTransfer[]) {
   const { config } = deps;
-  const input: TransferBatchInput = { batchId, timeouts: stepTimeouts(config), topology: topologyOf(deps), transfers };
+  const input: TransferBatchInput = { batchId, timeouts: stepTimeouts(deps), topology: topologyOf(deps), transfers };
   return {
     workflowId: transferBatchWorkflowId(batchId),
     taskQueue: taskQueueOf(config.temporal.taskQueuePrefix, FLOWS_UNIT),

@@ -189,7 +189,7 @@ export function transfersRouter(deps: AppDeps): Mount {
   function singleOptions(id: string, transfer: BatchedTransfer) {
     return {
       workflowId: transferWorkflowId(id),
-      args: [{ ...transfer, timeouts: stepTimeouts(config), topology: topologyOf(deps) }],
+      args: [{ ...transfer, timeouts: stepTimeouts(deps), topology: topologyOf(deps) }],
       typedSearchAttributes: [
         { key: TransferIdKey, value: [id] },
         { key: CustomerIdKey, value: transfer.fromAccountId },
