@@ -8,19 +8,11 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uid } from '../helpers/env';
+import { freePort } from '../helpers/ports';
 import { until } from '../helpers/wait';
 
 const startMs = 90_000;
 
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe('configuration hot reload', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sagaflow-reload-'));

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { newTransferId } from '../../src/activities/ledger/reads';
 import { transferWorkflowId, type TransferInput, type TransferProgress } from '../../src/workflows/transfer/contract';
 import { account, createAccount, createFlowsEnv, createProduct, fastTimeouts, ledgerDb, moneyIn, topologyFor, uid, type FlowsEnv } from '../helpers/env';
+import { freePort } from '../helpers/ports';
 import { until } from '../helpers/wait';
 
 /** A TypeScript entry compiles on start, slowly on a busy machine: allow for two starts per test. */
@@ -29,15 +30,6 @@ function launch(script: string, env: Record<string, string>) {
   return { child, exited, output: () => output };
 }
 
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe('graceful shutdown', () => {
   let ctx: FlowsEnv;
