@@ -1,9 +1,14 @@
 // Hot reload's pure logic: which changes may apply live, what a refusal names, the deep freeze of a snapshot, what
-// GET /v1/ops/config shows (never a secret), the live holder over a real CONFIG_FILE, and the webhook allow-list.
+// GET /v1/ops/config shows (never a secret), the live holder over a real CONFIG_FILE, the webhook allow-list, limits
+// read per request, and the Retry-After of a 503 when a database is down.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Hono } from 'hono';
 import pino from 'pino';
+import { DatabaseError } from 'sequelize';
+import { errorHandler } from '../../src/api/middleware/errors';
+import { rateLimit } from '../../src/api/middleware/rate-limit';
 import { describe, expect, it } from 'vitest';
 import { assertApiConfig, changedSettings, loadConfig, loadSettings, parseSettings, planReload, settingsEnv } from '../../src/config';
 import { createLiveConfig, describeConfig } from '../../src/platform/config-reload';
@@ -110,5 +115,32 @@ describe('host allow-lists', () => {
     expect(() => checkUrlForm('https://other.example.com/h', { production: true, allowHosts: allow })).toThrow(/not on the allow-list/);
     expect(checkUrlForm('https://x.partner.test/h', { production: true, allowHosts: allow }).hostname).toBe('x.partner.test');
     expect(checkUrlForm('http://127.0.0.1:9/h', { production: false, allowHosts: [] }).hostname).toBe('127.0.0.1');
+  });
+});
+
+describe('per-request settings and unavailability', () => {
+  it('when the limits a request reads are lowered, then the existing bucket is clamped to the new burst', async () => {
+    let limits = { perSecond: 1, burst: 100 };
+    const app = new Hono();
+    app.use(rateLimit(() => limits, () => 0));
+    app.get('/', (c) => c.text('ok'));
+    app.onError(errorHandler(silent));
+    for (let i = 0; i < 5; i++) expect((await app.request('/')).status).toBe(200);
+    limits = { perSecond: 1, burst: 2 };
+    expect((await app.request('/')).status).toBe(200);
+    expect((await app.request('/')).status).toBe(200);
+    expect((await app.request('/')).status).toBe(429);
+  });
+
+  it('when a request needs a database whose server is gone, then it answers 503 with Retry-After', async () => {
+    const app = new Hono();
+    app.get('/', () => {
+      throw new DatabaseError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED', sql: 'SELECT 1' }) as never);
+    });
+    app.onError(errorHandler(silent));
+    const res = await app.request('/');
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(((await res.json()) as { code: number }).code).toBe(5030);
   });
 });
