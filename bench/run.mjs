@@ -78,7 +78,7 @@ async function main() {
   const ctx = { ...stack, root, opt, S, startedAt, expected: { httpCompleted: 0, ordersConfirmed: 0, inflight: 0 }, measured: measurer(stack.groups), record: recorder(rows, benchStart) };
   const values = await runScenarios(ctx, chosen);
   const paths = await pathChecks(ctx);
-  const audit = await auditDb(ctx, paths);
+  const audit = await auditDb(ctx, paths, REGISTRY);
   for (const c of [...ctx.ledgerSql, ctx.ordersSql, ctx.inventorySql]) await c.end();
   await ctx.connection.close();
   ctx.http.close();

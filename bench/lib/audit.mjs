@@ -1,12 +1,12 @@
 // The bench's audit of the databases after the run: money conserved summed over both shards; on each shard every
 // account's ledger sums to its balance and every account and ledger entry is on the shard its account id maps to;
 // every transfer COMPLETED exactly once, its row on its source's shard, with one barrier row per branch (debit on the
-// source's shard, credit on the destination's) and one ledger entry each; the modes scenario's transfers each
-// COMPLETED with nothing held and no prepared XA left; the rejection paths as expected; orders, stock, payments and
+// source's shard, credit on the destination's) and one ledger entry each (a scenario that marks its transfers with a
+// memo of its own checks them itself: its `audit`); nothing held or pending and no prepared XA left; the rejection paths as expected; orders, stock, payments and
 // the merchant's credit consistent with each other. Each check appends plain-text problems; none means passed.
 import { log } from '../../scripts/lib/log.mjs';
 import { waitFor } from '../../scripts/lib/procs.mjs';
-import { BIG, INITIAL, ITEM, MODES_MEMO, POOR } from './fixtures.mjs';
+import { BIG, INITIAL, ITEM, POOR } from './fixtures.mjs';
 import { totalMoney } from './seed.mjs';
 import { round } from './stats.mjs';
 
@@ -48,18 +48,20 @@ async function checkMoneyAndLedgers({ ledgerSql, moneyAtStart, S, shardOf, SHARD
 }
 
 /**
- * Transfers: each exactly once, on its source's shard, COMPLETED. The modes scenario's (tcc/xa rows and barriers of
- * their own) are returned apart, for checkModes.
+ * Transfers: each exactly once, on its source's shard, COMPLETED. Those of a scenario that marks its transfers with a
+ * `memo` of its own (the modes scenario: tcc/xa rows and barriers of their own) are returned apart, by memo, for that
+ * scenario's `audit`.
  */
-async function checkTransfers({ ledgerSql, shardOf, SHARDS, expected }, problems) {
+async function checkTransfers({ ledgerSql, shardOf, SHARDS, expected }, memos, problems) {
   const transfers = new Map();
-  const modeTransfers = new Map();
+  const owned = new Map(memos.map((m) => [m, new Map()]));
   const dupes = [];
   const wrongShard = [];
   for (const [s, sql] of ledgerSql.entries()) {
     for (const r of await rows(sql, `SELECT id, from_account_id AS f, to_account_id AS t, status, memo FROM transfers WHERE id NOT LIKE 'path-%'`)) {
-      if (r.memo?.startsWith(MODES_MEMO)) {
-        modeTransfers.set(r.id, r);
+      const memo = memos.find((m) => r.memo?.startsWith(m));
+      if (memo) {
+        owned.get(memo).set(r.id, r);
         continue;
       }
       if (transfers.has(r.id)) dupes.push(r.id);
@@ -78,14 +80,14 @@ async function checkTransfers({ ledgerSql, shardOf, SHARDS, expected }, problems
   if (dupes.length) problems.push(`${dupes.length} transfers with a row on two shards: ${cap(dupes).join(', ')}`);
   if (wrongShard.length) problems.push(`${wrongShard.length} transfer rows off their source's shard: ${cap(wrongShard).join('; ')}`);
   if (expected.httpCompleted > (byStatus.COMPLETED ?? 0)) problems.push(`API reported ${expected.httpCompleted} COMPLETED, the databases have ${byStatus.COMPLETED}`);
-  return { transfers, modeTransfers, byStatus, crossShard };
+  return { transfers, owned, byStatus, crossShard };
 }
 
 /**
  * Per transfer: exactly the rows `want(transfer)` it should have (barrier rows or ledger entries, each as
  * `shard:what`), and none for flows without a transfer row. Returns how many rows were read.
  */
-async function perFlow({ ledgerSql }, { transfers, modeTransfers }, { what, query, shape, want }, problems) {
+async function perFlow({ ledgerSql }, { transfers, owned }, { what, query, shape, want }, problems) {
   const found = new Map();
   let n = 0;
   for (const [s, sql] of ledgerSql.entries()) {
@@ -102,7 +104,7 @@ async function perFlow({ ledgerSql }, { transfers, modeTransfers }, { what, quer
     const exp = want(x).sort().join(' ');
     if (got !== exp) bad.push(`${id}: ${got || 'none'} (expected ${exp})`);
   }
-  const orphans = [...found.keys()].filter((id) => !transfers.has(id) && !modeTransfers.has(id));
+  const orphans = [...found.keys()].filter((id) => !transfers.has(id) && ![...owned.values()].some((m) => m.has(id)));
   if (bad.length) problems.push(`${bad.length} transfers with the wrong ${what}: ${cap(bad).join('; ')}`);
   if (orphans.length) problems.push(`${orphans.length} flows with ${what} but no transfer row: ${cap(orphans).join(', ')}`);
   return n;
@@ -121,10 +123,8 @@ const ENTRIES = {
   want: (x) => [`${x.src}:debit/${x.f}`, `${x.dst}:credit/${x.t}`],
 };
 
-/** The modes scenario's transfers: each COMPLETED, nothing frozen or pending on any account, no prepared XA left. */
-async function checkModes({ ledgerSql }, modeTransfers, problems) {
-  const notDone = [...modeTransfers.values()].filter((t) => t.status !== 'COMPLETED');
-  if (notDone.length) problems.push(`${notDone.length} modes transfers not COMPLETED`);
+/** Nothing frozen or pending on any account but held payments, no prepared XA transaction left on any ledger server. */
+async function checkHolds({ ledgerSql }, problems) {
   for (const [s, sql] of ledgerSql.entries()) {
     // Frozen money belongs to held payments only (the inflight scenario's orders awaiting approval hold theirs on
     // purpose); anything else frozen, or any pending credit, is a transfer hold left behind.
@@ -182,8 +182,11 @@ async function checkOrders({ ledgerSql, ordersSql, inventorySql, expected }, pro
   return { orders, payments };
 }
 
-/** `ctx`: the running bench (SQL connections, client, shard rule, S, expected, moneyAtStart); `paths`: pathChecks'. */
-export async function auditDb(ctx, paths) {
+/**
+ * `ctx`: the running bench (SQL connections, client, shard rule, S, expected, moneyAtStart); `paths`: pathChecks';
+ * `scenarios`: every registered scenario (run or not): those with a `memo` get their transfers to check in `audit`.
+ */
+export async function auditDb(ctx, paths, scenarios) {
   const problems = [];
   try {
     await settle(ctx, 180_000);
@@ -191,10 +194,12 @@ export async function auditDb(ctx, paths) {
     problems.push(err.message);
   }
   const money = await checkMoneyAndLedgers(ctx, problems);
-  const t = await checkTransfers(ctx, problems);
+  const own = scenarios.filter((s) => s.memo);
+  const t = await checkTransfers(ctx, own.map((s) => s.memo), problems);
   const barrierRows = await perFlow(ctx, t, BARRIERS, problems);
   const entryRows = await perFlow(ctx, t, ENTRIES, problems);
-  await checkModes(ctx, t.modeTransfers, problems);
+  for (const s of own) problems.push(...(await s.audit(ctx, t.owned.get(s.memo))));
+  await checkHolds(ctx, problems);
   await checkPaths(ctx, paths, problems);
   const { orders, payments } = await checkOrders(ctx, problems);
   const ok = problems.length === 0;

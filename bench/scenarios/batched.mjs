@@ -6,5 +6,7 @@ export default {
   name: 'batched',
   description: "saga's load to an API in TRANSFER_MODE=batched (transfers arriving while a batch starts share one run)",
   perLevel: true,
-  run: (ctx, level) => closedTransfers(ctx, `batched@${level}`, { concurrency: level, to: ctx.httpBatched, mode: 'batched' }),
+  async run(ctx, level) {
+    await closedTransfers(ctx, `batched@${level}`, { concurrency: level, to: ctx.httpBatched, mode: 'batched' });
+  },
 };

@@ -4,5 +4,7 @@ import { directArgs, runDirectDb } from '../lib/direct-db.mjs';
 export default {
   name: 'direct-db-paced',
   description: 'the direct-db transactions at the sync rate (open loop): the latency baseline of sync',
-  run: (ctx) => runDirectDb(ctx, 'direct-db-paced', { ...directArgs(ctx.S), rate: ctx.S.syncRate, concurrency: 0, durationMs: ctx.S.pacedMs }),
+  async run(ctx) {
+    await runDirectDb(ctx, 'direct-db-paced', { ...directArgs(ctx.S), rate: ctx.S.syncRate, concurrency: 0, durationMs: ctx.S.pacedMs });
+  },
 };

@@ -6,5 +6,7 @@ export default {
   name: 'direct-db',
   description: "the transfer's SQL, one local transaction per database, from Node via Sequelize, no coordinator; closed loop",
   perLevel: true,
-  run: (ctx, level) => runDirectDb(ctx, `direct-db@${level}`, { ...directArgs(ctx.S), concurrency: level }),
+  async run(ctx, level) {
+    await runDirectDb(ctx, `direct-db@${level}`, { ...directArgs(ctx.S), concurrency: level });
+  },
 };

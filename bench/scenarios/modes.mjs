@@ -1,12 +1,14 @@
 // modes (only when named: --scenarios modes; it adds six windows): the three guarantees side by side. POST
 // /v1/transfers with consistency saga / tcc / xa, Prefer: wait=30, closed loop at each of --modes-concurrency (16,64):
 // tps, p50/p99, CPU per transfer (API + worker + both MariaDB + Temporal) and InnoDB row-lock waits. Its transfers
-// carry MODES_MEMO: the audit checks them apart (each COMPLETED, nothing held, no prepared XA left).
+// carry MODES_MEMO: the shared audit leaves them to this scenario's `audit` (each COMPLETED).
 import { randomUUID } from 'node:crypto';
-import { MODES_MEMO } from '../lib/fixtures.mjs';
 import { closedLoop } from '../lib/load.mjs';
 import { windowHooks } from '../lib/measure.mjs';
 import { round, summarize } from '../lib/stats.mjs';
+
+/** The memo of this scenario's transfers: the shared audit leaves them to `audit` below. */
+const MODES_MEMO = 'bench-modes';
 
 /** InnoDB row-lock waits so far, summed over the ledger servers (one connection per server). */
 async function rowLockWaits(ledgerSql) {
@@ -77,6 +79,12 @@ export default {
     const rows = [];
     for (const concurrency of levels) for (const mode of ['saga', 'tcc', 'xa']) rows.push(await oneMode(ctx, mode, concurrency));
     return rows;
+  },
+  memo: MODES_MEMO,
+  /** Its transfers (rows with this memo, every shard): each COMPLETED. */
+  async audit(_ctx, transfers) {
+    const notDone = [...transfers.values()].filter((t) => t.status !== 'COMPLETED');
+    return notDone.length ? [`${notDone.length} modes transfers not COMPLETED`] : [];
   },
   /** The report's section: one row per mode and level. */
   markdown(result) {

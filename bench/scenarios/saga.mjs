@@ -7,5 +7,7 @@ export default {
   aliases: ['saga-remote'], // 0.1's name
   description: 'POST /v1/transfers, Prefer: wait=30, TRANSFER_MODE=single (a workflow per transfer); closed loop, 200 COMPLETED answers',
   perLevel: true,
-  run: (ctx, level) => closedTransfers(ctx, `saga@${level}`, { concurrency: level, to: ctx.http, mode: 'saga' }),
+  async run(ctx, level) {
+    await closedTransfers(ctx, `saga@${level}`, { concurrency: level, to: ctx.http, mode: 'saga' });
+  },
 };

@@ -5,5 +5,7 @@ import { pacedTransfers } from '../lib/transfer-load.mjs';
 export default {
   name: 'sync-batched',
   description: 'TRANSFER_MODE=batched at a fixed arrival rate (open loop, --sync-rate), Prefer: wait=10',
-  run: (ctx) => pacedTransfers(ctx, 'sync-batched', ctx.S.syncRate, { to: ctx.httpBatched, mode: 'batched' }),
+  async run(ctx) {
+    await pacedTransfers(ctx, 'sync-batched', ctx.S.syncRate, { to: ctx.httpBatched, mode: 'batched' });
+  },
 };
