@@ -48,6 +48,7 @@ export function buildResult({ mach, startedAt, opt, S, ctx, scenarios, values, a
     settings: {
       quick: opt.quick,
       runtime: opt.runtime,
+      temporal_store: opt['temporal-store'],
       workflow_tracing: opt['workflow-tracing'],
       worker_node_args: opt['worker-node-args'] || undefined,
       ...S,
@@ -83,7 +84,7 @@ function header(r) {
       '.',
     '',
     `Started ${r.startedAt}; ${st.durationMs / 1000} s windows (${st.pacedMs / 1000} s for the fixed-rate ones) after ${st.warmupMs / 1000} s warm-up, concurrency ${st.concurrency} (checkout ${st.checkoutConcurrency}, after ${Math.max(st.warmupMs, st.checkoutWarmupMs ?? 0) / 1000} s warm-up), ${st.accounts} accounts over ${st.ledger_shards} ledger shards (${(st.accounts_by_shard ?? []).join(' / ')}), ${Math.round(st.cross * 100)} % of transfers across shards, runtime ${st.runtime}. ` +
-      `Two MariaDB servers (${dbs}), the Temporal dev server, the API, one worker process serving every unit and the load generator share the same cores.`,
+      `Temporal persistence: **${st.temporal_store === 'file' ? 'SQLite file (durable, as `npm run dev`)' : 'in memory (a diagnostic: not durable)'}**. Two MariaDB servers (${dbs}), the Temporal dev server, the API, one worker process serving every unit and the load generator share the same cores.`,
     '',
   ];
 }

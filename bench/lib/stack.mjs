@@ -1,5 +1,5 @@
-// The bench's stack, in one process tree: an ephemeral stack (the MariaDB servers A and B + an in-memory Temporal dev
-// server on free ports, like `npm test`), migrations, the project's own view of it (database URLs by owner, task
+// The bench's stack, in one process tree: an ephemeral stack (the MariaDB servers A and B + a Temporal dev server on
+// free ports, persisted to a SQLite file in the run's directory unless --temporal-store memory), migrations, the project's own view of it (database URLs by owner, task
 // queues, shard rule, flow timeouts), a prebuilt workflow bundle, the seeded accounts and products, one worker process
 // serving every unit (the flows queue and each service's/shard's queue) and two API processes (TRANSFER_MODE=single
 // and batched). Returns what the scenarios, the audit and the report use (see bench/scenarios/index.mjs).
@@ -35,7 +35,7 @@ async function loadTs(root, file) {
 async function provisionStack(root, opt, startedAt) {
   if (!opt['no-bench-dyncfg']) Object.assign(DYNAMIC_CONFIG, BENCH_DYNAMIC_CONFIG);
   for (const [k, v] of Object.entries(kv(opt.dyncfg))) DYNAMIC_CONFIG[k] = JSON.parse(v);
-  const stack = await provision({ mode: 'test', root, searchAttributes: await loadSearchAttributes(root) });
+  const stack = await provision({ mode: 'test', root, searchAttributes: await loadSearchAttributes(root), temporalStore: opt['temporal-store'] });
   if (opt['keep-logs']) {
     onCleanup(() => {
       const dest = join(root, 'bench/results/logs', startedAt.replace(/[:.]/g, '-'));
