@@ -197,7 +197,9 @@ export function superviseServices(stack) {
  *   (server A's orders database) and `mariadb` (server A's startMariaDb result) are legacy, for callers from the
  *   one-database days (bench/run.mjs); new code uses `databaseEnv` and `servers`.
  */
-export async function provision({ mode, root, searchAttributes, env = process.env }) {
+/** `temporalStore`: 'file' persists an ephemeral stack's Temporal to a SQLite file in its work dir (the bench's durable
+ * figures); a dev stack always persists, a test stack defaults to memory. */
+export async function provision({ mode, root, searchAttributes, env = process.env, temporalStore }) {
   const ephemeral = mode === 'test';
   // SAGAFLOW_DATA_DIR: a dev stack whose state lives elsewhere than .data/ (the self-healing e2e test starts one).
   const work = ephemeral ? mkdtempSync(join(tmpdir(), 'sagaflow-test-')) : resolve(root, env.SAGAFLOW_DATA_DIR || '.data');
@@ -250,7 +252,7 @@ export async function provision({ mode, root, searchAttributes, env = process.en
   const temporal = await startTemporal({
     port: tPort,
     uiPort,
-    dbFile: ephemeral ? undefined : join(work, 'temporal.sqlite'),
+    dbFile: ephemeral && temporalStore !== 'file' ? undefined : join(work, 'temporal.sqlite'),
     namespace: env.TEMPORAL_NAMESPACE ?? 'default',
     searchAttributes,
     logDir,
