@@ -2,7 +2,7 @@
 // limit takes effect without a restart; an invalid file, or one that changes a setting needing a restart, is refused
 // and the old configuration stays; GET /v1/ops/config shows the version and what changed, never a key.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -23,11 +23,15 @@ describe('configuration hot reload', () => {
   const load = 'Bearer load-key';
   const ops = 'Bearer ops-key';
 
-  /** Rewrites the file but keeps its modification time, so only the signal (not the file watch) can reload it. */
+  /**
+   * Replaces the file, keeping its modification time (a fixed whole second): the file watch sees no change, so only
+   * the signal can reload it. Written aside and renamed over it, so no poll ever sees a half-done rewrite.
+   */
+  const quietTime = 1_700_000_000;
   function rewriteQuietly(text: string) {
-    const { atime, mtime } = statSync(file);
-    writeFileSync(file, text);
-    utimesSync(file, atime, mtime);
+    writeFileSync(`${file}.next`, text);
+    utimesSync(`${file}.next`, quietTime, quietTime);
+    renameSync(`${file}.next`, file);
   }
   async function hup(expectLog: RegExp) {
     const seen = output.length;
@@ -37,7 +41,7 @@ describe('configuration hot reload', () => {
   const get = (path: string, auth = ops) => fetch(`${base}${path}`, { headers: { authorization: auth } });
 
   beforeAll(async () => {
-    writeFileSync(file, 'API_KEYS=load-key,ops-key\nRATE_LIMIT_PER_SECOND=1000\nRATE_LIMIT_BURST=1000\n');
+    rewriteQuietly('API_KEYS=load-key,ops-key\nRATE_LIMIT_PER_SECOND=1000\nRATE_LIMIT_BURST=1000\n');
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     api = spawn(process.execPath, ['--require', 'tsx/cjs', 'src/api/server.ts'], {

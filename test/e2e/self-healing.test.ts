@@ -1,7 +1,8 @@
 // Self-healing of plain `npm run dev` (scripts/dev.mjs, every port free and its state in a temporary directory): under a
 // transfer load, MariaDB B (ledger shard 1, inventory, loyalty) is killed with SIGKILL. The stack's supervisor starts
 // it again, readiness says 503 with Retry-After meanwhile, the ledger-1 unit pauses and resumes, and every transfer
-// ends COMPLETED or COMPENSATED with the money of every account conserved. The stack keeps running throughout.
+// ends COMPLETED or COMPENSATED with the money of every account conserved. Then the API process itself is killed and
+// comes back. The stack keeps running throughout.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -135,4 +136,19 @@ describe('self-healing dev stack', () => {
     }
     expect(total).toBe(ACCOUNTS * OPENING);
   }, 400_000);
+
+  it('when the API process is killed, then it is started again and its own restart is counted on its /metrics', async () => {
+    const listening = readFileSync(join(dataDir, 'logs', 'api.log'), 'utf8')
+      .split('\n')
+      .find((l) => l.includes('"api listening"'));
+    const pid = Number(JSON.parse(listening!).pid);
+    process.kill(pid, 'SIGKILL');
+    const restarts = async () => {
+      const res = await fetch(`${base}/metrics`).catch(() => null);
+      return res?.ok ? ((await res.text()).match(/sagaflow_supervisor_restarts_total\{process="api"\} (\d+)/)?.[1] ?? '') : '';
+    };
+    await until(async () => (await restarts()) === '1', 120_000, 500);
+    expect(output).toMatch(/api exited unexpectedly/);
+    expect(dev.exitCode).toBeNull();
+  }, 150_000);
 });
