@@ -166,7 +166,7 @@ export async function checkoutOrder(input: OrderInput): Promise<OrderProgress> {
     // fail (one that committed but whose result was lost still gets its status): every accepted order ends with a row.
     const header = { id: input.id, customerId: input.customerId, paymentAccountId: input.paymentAccountId, items: input.items };
     const final = { orderId: input.id, status, reason, order: header };
-    await saga.always('record-outcome', () => orders.undo.setOrderStatus.executeWithOptions({ summary: `Mark CANCELLED (${final.reason.code})` }, [final]));
+    await saga.always('record-outcome', () => orders.settle.setOrderStatus.executeWithOptions({ summary: `Mark CANCELLED (${final.reason.code})` }, [final]));
     phase = 'done';
     publish(`Cancelled: ${reason.message}`);
     if (isCancellation(err) && !cancelRequest) throw err;
@@ -186,23 +186,23 @@ export async function checkoutOrder(input: OrderInput): Promise<OrderProgress> {
     tcc.confirmAll(),
     // The sale lands on the merchant's (sub-)account, on its own shard; like a confirm, it is past the point of no return and retried
     // until it succeeds.
-    saga.retriable('merchant-credit', () =>
-      ledgerOf(merchant).undo.creditMerchant.executeWithOptions({ summary: `Credit ${total} to ${merchant}` }, [
+    saga.always('merchant-credit', () =>
+      ledgerOf(merchant).settle.creditMerchant.executeWithOptions({ summary: `Credit ${total} to ${merchant}` }, [
         { branchId: 'merchant-credit', orderId: input.id, merchantAccountId: merchant, amount: priced.total, currency: priced.currency },
       ]),
     ),
     ...(pointsByEvent
       ? []
       : [
-          saga.retriable('award-points', () =>
-            loyalty.undo.awardPoints.executeWithOptions({ summary: `Award ${points} points to ${input.customerId}` }, [
+          saga.always('award-points', () =>
+            loyalty.settle.awardPoints.executeWithOptions({ summary: `Award ${points} points to ${input.customerId}` }, [
               { branchId: 'points', orderId: input.id, customerId: input.customerId, points },
             ]),
           ),
         ]),
   ]);
-  await saga.retriable('confirm-order', () =>
-    orders.undo.confirmOrder.executeWithOptions({ summary: 'Confirm the order' }, [{ branchId: 'confirm', orderId: input.id }]),
+  await saga.always('confirm-order', () =>
+    orders.settle.confirmOrder.executeWithOptions({ summary: 'Confirm the order' }, [{ branchId: 'confirm', orderId: input.id }]),
   );
   status = 'CONFIRMED';
   phase = 'done';
@@ -214,7 +214,7 @@ export async function checkoutOrder(input: OrderInput): Promise<OrderProgress> {
     return {
       name: `stock-${lineNo}`,
       try: () => inventory.forward.reserveStock.executeWithOptions({ summary: `Reserve ${quantity} × ${sku}` }, [step]),
-      confirm: () => inventory.undo.commitStock.executeWithOptions({ summary: `Commit ${quantity} × ${sku}` }, [step]),
+      confirm: () => inventory.settle.commitStock.executeWithOptions({ summary: `Commit ${quantity} × ${sku}` }, [step]),
       cancel: () => inventory.undo.releaseStock.executeWithOptions({ summary: `Release ${quantity} × ${sku}` }, [step]),
     };
   }
@@ -224,7 +224,7 @@ export async function checkoutOrder(input: OrderInput): Promise<OrderProgress> {
     return {
       name: 'payment',
       try: () => payer.forward.holdPayment.executeWithOptions({ summary: `Hold ${total} on ${input.paymentAccountId}` }, [step]),
-      confirm: () => payer.undo.capturePayment.executeWithOptions({ summary: `Capture ${total} from ${input.paymentAccountId}` }, [step]),
+      confirm: () => payer.settle.capturePayment.executeWithOptions({ summary: `Capture ${total} from ${input.paymentAccountId}` }, [step]),
       cancel: () => payer.undo.releasePayment.executeWithOptions({ summary: `Release ${total} on ${input.paymentAccountId}` }, [step]),
     };
   }
