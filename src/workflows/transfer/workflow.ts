@@ -9,6 +9,7 @@ import {
   addTransfersSignal,
   awaitTransferUpdate,
   batchedTransferQuery,
+  batchedTransfersQuery,
   cancelTransferSignal,
   TransferIdKey,
   transferProgressQuery,
@@ -111,6 +112,7 @@ export async function transferBatch(input: TransferBatchInput): Promise<Transfer
   // The batch's own transfers first: signals that came with the start are delivered as soon as their handler is set.
   add(input.transfers, false); // the start's search attributes already name them
   setHandler(batchedTransferQuery, (id) => held.get(id)?.run.view());
+  setHandler(batchedTransfersQuery, (ids) => ids.map((id) => held.get(id)?.run.view()));
   setHandler(transferProgressQuery, () => { throw new Error('a batch holds many transfers: ask for one with the "transfer" query'); });
   setHandler(
     awaitTransferUpdate,
