@@ -6,16 +6,14 @@
 // read back in view.ts. Two modes (TRANSFER_MODE): `single` starts a transferMoney workflow per transfer; `batched`
 // (default) gathers the sagas that arrive together into one transferBatch run.
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { LedgerErrors } from '../../activities/ledger/contract';
-import { findAccount } from '../../activities/ledger/reads';
 import type { AppDeps, AppEnv, Mount } from '../../platform/http/deps';
-import { conflict, notFound, ok, rejected } from '../../platform/http/envelope';
+import { conflict, notFound, ok } from '../../platform/http/envelope';
 import { answerOf } from '../../platform/http/flow-post';
 import { Amount, commonErrors, conflictResponse, Currency, envelopeOf, flowRoutes, Id, jsonResponse, notFoundResponse, Text } from '../../platform/http/schemas';
 import { validationHook } from '../../platform/http/validation';
-import { cancelTransfer, createTransferIntake, type TransferRequest } from './accept';
+import { createTransfers, type TransferRequest } from './accept';
 import { terminalTransferStatuses } from './contract';
-import { Consistency, loadTransfer, pendingView, TransferView } from './view';
+import { Consistency, createTransferReads, pendingView, TransferView } from './view';
 
 const CreateTransfer = z
   .object({ fromAccountId: Id, toAccountId: Id, amount: Amount, currency: Currency, memo: Text(256).optional(), consistency: Consistency.optional() })
@@ -37,26 +35,14 @@ const cancel = createRoute({
   responses: { 202: jsonResponse(TransferEnvelope, 'Cancellation requested'), ...notFoundResponse, ...conflictResponse, ...commonErrors },
 });
 
-/** Rejections known before starting are 4001, not a flow: each account is read on its own shard (both at once). */
-async function checkAccounts({ stores }: Pick<AppDeps, 'stores'>, body: Omit<CreateTransfer, 'consistency'>) {
-  if (body.fromAccountId === body.toAccountId) throw rejected('source and destination are the same account', LedgerErrors.SameAccount);
-  const ids = [body.fromAccountId, body.toAccountId];
-  const accounts = await Promise.all(ids.map((accountId) => findAccount(stores, accountId)));
-  for (const [i, accountId] of ids.entries()) {
-    const a = accounts[i];
-    if (!a) throw rejected(`account ${accountId} does not exist`, LedgerErrors.AccountNotFound);
-    if (a.currency !== body.currency) throw rejected(`account ${accountId} holds ${a.currency}, not ${body.currency}`, LedgerErrors.CurrencyMismatch);
-  }
-}
-
 export function transfersRouter(deps: AppDeps): Mount {
   const router = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
-  const accept = createTransferIntake(deps);
+  const transfers = createTransfers(deps);
+  const load = createTransferReads(deps);
 
   router.openapi(create, async (c) => {
     const { consistency = deps.config.flows.transferConsistency, ...body } = c.req.valid('json');
     const headers = c.req.valid('header');
-    await checkAccounts(deps, body);
     const request: TransferRequest = {
       principal: c.get('principal'),
       idempotencyKey: headers['idempotency-key'],
@@ -64,28 +50,28 @@ export function transfersRouter(deps: AppDeps): Mount {
       body: { ...body, consistency },
       transfer: { ...body, memo: body.memo ?? null, consistency },
     };
-    const { id, result, waited } = await accept(request);
+    const { id, result, waited } = await transfers.accept(request);
     // Without an Idempotency-Key and without a wait the transfer is brand new and has written nothing yet: its pending
     // view needs no database round trip. Otherwise it is read back (with a key it may be an earlier one).
     const fresh = !request.idempotencyKey && waited === 0;
     const pending = pendingView(id, { ...body, consistency });
-    const view = fresh ? pending : ((await loadTransfer(deps, id, result, false)) ?? pending);
+    const view = fresh ? pending : ((await load(id, result, false)) ?? pending);
     const { status, headers: location } = answerOf(view, waited, terminalTransferStatuses, `/v1/transfers/${id}`);
     return ok(c, view, status, location);
   });
 
   router.openapi(get, async (c) => {
-    const view = await loadTransfer(deps, c.req.valid('param').id);
+    const view = await load(c.req.valid('param').id);
     if (!view) throw notFound('transfer');
     return ok(c, view);
   });
 
   router.openapi(cancel, async (c) => {
     const { id } = c.req.valid('param');
-    const view = await loadTransfer(deps, id);
+    const view = await load(id);
     if (!view) throw notFound('transfer');
     if (terminalTransferStatuses.includes(view.status)) throw conflict(`transfer is ${view.status}`);
-    await cancelTransfer(deps, id);
+    await transfers.cancel(id);
     return ok(c, view, 202);
   });
 

@@ -52,12 +52,11 @@ export const TransferView = z
   .openapi('Transfer');
 export type TransferView = z.infer<typeof TransferView>;
 
-/** The phase a finished transfer ended in, for a run whose progress is no longer known (its history is gone). */
-function finalPhase(mode: Mode, status: string): TransferPhase {
-  const done = { saga: 'credited', tcc: 'confirmed', xa: 'committed' } as const;
-  const undone = { saga: 'refunded', tcc: 'cancelled', xa: 'rolled-back' } as const;
-  return status === 'COMPLETED' ? done[mode] : status === 'COMPENSATED' ? undone[mode] : 'started';
-}
+/** The phase a finished transfer ended in, by status and mode, for a run whose progress is no longer known. */
+const finalPhases: Record<string, Record<Mode, TransferPhase>> = {
+  COMPLETED: { saga: 'credited', tcc: 'confirmed', xa: 'committed' },
+  COMPENSATED: { saga: 'refunded', tcc: 'cancelled', xa: 'rolled-back' },
+};
 
 /** The transfer before its run wrote anything. */
 export function pendingView(id: string, body: Omit<TransferView, 'id' | 'status' | 'phase' | 'memo' | 'reason' | 'reasonCode' | 'steps' | 'createdAt'> & { memo?: string | null }): TransferView {
@@ -65,38 +64,39 @@ export function pendingView(id: string, body: Omit<TransferView, 'id' | 'status'
 }
 
 /**
- * The transfer's live progress from the run that holds it: its own run, or its batch — and, for a batched transfer
- * its batch never held (the batch closed before it arrived), the run of its own it was given then.
+ * Reads transfers back: `load(id)` merges the row with the live progress of the run that holds the transfer — its own
+ * run, or its batch; a batched transfer its batch never held (the batch closed before it arrived) has a run of its own.
+ * `live`: progress already known (a wait's result); `ask`: false to skip asking the run.
  */
-async function progressOf(deps: AppDeps, id: string, known: { closed: boolean; hasRow: boolean }): Promise<TransferProgress | undefined> {
-  const batch = batchOfTransfer(id);
-  const own = () => askProgress(deps, transferWorkflowId(id), transferProgressQuery, known);
-  if (!batch) return own();
-  const pick = (r: TransferBatchResult) => r.transfers.find((t) => t.id === id);
-  return (await askProgress(deps, transferBatchWorkflowId(batch), batchedTransferQuery, { ...known, args: [id], pick })) ?? own();
-}
-
-/** The transfer from its row and its run (`live`: progress already known; `ask`: false to skip asking the run). */
-export async function loadTransfer(deps: AppDeps, id: string, live?: TransferProgress, ask = true): Promise<TransferView | undefined> {
-  const row = await findTransfer(deps.stores, id);
-  const closed = row ? terminalTransferStatuses.includes(row.status as TransferStatus) : false;
-  const progress = live ?? (!ask ? undefined : await progressOf(deps, id, { closed, hasRow: !!row }));
-  if (!row && !progress) return undefined;
-  const status = mergeStatus(row?.status as TransferStatus | undefined, progress?.status, terminalTransferStatuses, 'RUNNING');
-  const consistency = progress?.consistency ?? 'saga';
-  return {
-    id,
-    status,
-    consistency,
-    phase: progress?.phase ?? finalPhase(consistency, status),
-    fromAccountId: row?.from_account_id ?? progress!.fromAccountId,
-    toAccountId: row?.to_account_id ?? progress!.toAccountId,
-    amount: Number(row?.amount ?? progress!.amount),
-    currency: row?.currency ?? progress!.currency,
-    memo: (row ? row.memo : progress?.memo) ?? null,
-    reason: row?.reason ?? progress?.reason?.message ?? null,
-    reasonCode: row?.reason_code ?? progress?.reason?.code ?? null,
-    steps: stepsView(progress?.steps),
-    createdAt: iso(row?.created_at),
+export function createTransferReads(deps: AppDeps) {
+  return async function load(id: string, live?: TransferProgress, ask = true): Promise<TransferView | undefined> {
+    const row = await findTransfer(deps.stores, id);
+    const known = { closed: row ? terminalTransferStatuses.includes(row.status as TransferStatus) : false, hasRow: !!row };
+    const batch = batchOfTransfer(id);
+    const pick = (r: TransferBatchResult) => r.transfers.find((t) => t.id === id);
+    const progress =
+      live ??
+      (!ask
+        ? undefined
+        : ((batch ? await askProgress(deps, transferBatchWorkflowId(batch), batchedTransferQuery, { ...known, args: [id], pick }) : undefined) ??
+          (await askProgress(deps, transferWorkflowId(id), transferProgressQuery, known))));
+    if (!row && !progress) return undefined;
+    const status = mergeStatus(row?.status as TransferStatus | undefined, progress?.status, terminalTransferStatuses, 'RUNNING');
+    const consistency = progress?.consistency ?? 'saga';
+    return {
+      id,
+      status,
+      consistency,
+      phase: progress?.phase ?? finalPhases[status]?.[consistency] ?? 'started',
+      fromAccountId: row?.from_account_id ?? progress!.fromAccountId,
+      toAccountId: row?.to_account_id ?? progress!.toAccountId,
+      amount: Number(row?.amount ?? progress!.amount),
+      currency: row?.currency ?? progress!.currency,
+      memo: (row ? row.memo : progress?.memo) ?? null,
+      reason: row?.reason ?? progress?.reason?.message ?? null,
+      reasonCode: row?.reason_code ?? progress?.reason?.code ?? null,
+      steps: stepsView(progress?.steps),
+      createdAt: iso(row?.created_at),
+    };
   };
 }
