@@ -17,6 +17,7 @@
 import { execFile } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { APPROVAL_THRESHOLD } from './load.mjs';
+import { noDoublePay } from './invariants/no-double-pay.mjs';
 
 const POINTS_PER = 100;
 
@@ -164,6 +165,7 @@ export async function audit({ urls, shardOf, flows, seed, initialTotals, rec, ap
       }
       summary.shards[db] = perShard;
     }
+    for (const x of noDoublePay({ entriesByFlow })) v(x.kind, x.detail);
     summary.totals = { initial: initialTotals, final: totals };
     for (const c of new Set([...Object.keys(initialTotals), ...Object.keys(totals)])) {
       if ((totals[c] ?? 0) !== (initialTotals[c] ?? 0)) v('money-not-conserved', { currency: c, initial: initialTotals[c], final: totals[c], diff: (totals[c] ?? 0) - (initialTotals[c] ?? 0) });
@@ -321,7 +323,7 @@ function checkTransfer(f, row, { net, steps }, v, ctx, shardOf) {
     // The credit is the pivot: a compensated transfer was never credited (nor reversed), its debit refunded.
     const bad = Object.values(net).some((x) => x !== 0) || !!steps.debit !== !!steps['refund-debit'] || !!steps.credit || !!steps['reverse-credit'];
     if (bad) v('transfer-effects', { ...ctx, steps: names, net });
-    if (f.reasonCode !== 'InsufficientFunds') v('unexpected-compensation', ctx);
+    if (f.reasonCode !== 'InsufficientFunds' && !(f.cancelRequested && f.reasonCode === 'Cancelled')) v('unexpected-compensation', ctx);
   }
   for (const e of Object.values(steps)) if (e.shard !== shardOf(e.account_id)) v('movement-on-wrong-shard', { ...ctx, step: e.step, shard: e.shard });
   if (f.kind === 'transfer-huge' && f.status !== 'COMPENSATED') v('expected-insufficient-funds', ctx);

@@ -11,12 +11,13 @@ import { claimFlowId } from '../../src/platform/http/idempotency';
 import { batchedTransferId, batchOfTransfer } from '../../src/workflows/transfer/contract';
 import { createApiEnv, type ApiEnv } from '../helpers/api';
 import { account, createAccount, startWorkers, uid } from '../helpers/env';
+import { until } from '../helpers/wait';
 
-/** Every coalesced credit takes 7 s: longer than any shared first wait, so callers wait on a running batch. */
-const slowCredits: ActivityInterceptorsFactory = (actx) => ({
+/** Credits on ledger shard 0 take 25 s (longer than the callers wait); those on shard 1 are as fast as usual. */
+const slowCreditsOnShard0: ActivityInterceptorsFactory = (actx) => ({
   inbound: {
     async execute(input, next) {
-      if (actx.info.activityType === 'creditDestinations') await sleep(7_000);
+      if (actx.info.activityType === 'creditDestinations' && actx.info.taskQueue.endsWith('-ledger-0')) await sleep(25_000);
       return next(input);
     },
   },
@@ -27,8 +28,9 @@ describe('/v1/transfers in batched mode: large batches and batches that went wro
   let workers: Worker[];
   let running: Promise<void>[];
   beforeAll(async () => {
-    api = await createApiEnv({ TRANSFER_MODE: 'batched', TRANSFER_BATCH_MAX_SIZE: '40', TRANSFER_BATCH_LINGER_MS: '1000' }, { worker: false });
-    workers = await startWorkers(api, api.config.temporal.taskQueuePrefix, { overrides: { interceptors: { activity: [slowCredits] } } });
+    const env = { TRANSFER_MODE: 'batched', TRANSFER_BATCH_MAX_SIZE: '40', TRANSFER_BATCH_LINGER_MS: '1000', STEP_START_TO_CLOSE_MS: '60000' };
+    api = await createApiEnv(env, { worker: false });
+    workers = await startWorkers(api, api.config.temporal.taskQueuePrefix, { overrides: { interceptors: { activity: [slowCreditsOnShard0] } } });
     running = workers.map((w) => w.run());
   });
   afterAll(async () => {
@@ -39,19 +41,26 @@ describe('/v1/transfers in batched mode: large batches and batches that went wro
 
   const post = (body: object, headers: Record<string, string>) => api.call('POST', '/v1/transfers', body, headers);
 
-  it('when 40 transfers of one batch wait with Prefer: wait while its steps are slow, then every caller gets 200 COMPLETED', async () => {
-    const to = await createAccount(api, 0, 'USD', { shard: 1 });
-    const sources = await Promise.all(Array.from({ length: 40 }, () => createAccount(api, 1_000, 'USD', { shard: 0 })));
+  it('when 40 transfers of one batch wait with Prefer: wait and half of them are slow, then every fast one gets 200 COMPLETED in time', async () => {
+    // Sources on shard 1; 20 pay into shard 1 (fast credits), 20 into shard 0 (credits slower than the wait).
+    const [fast, slow] = [await createAccount(api, 0, 'USD', { shard: 1 }), await createAccount(api, 0, 'USD', { shard: 0 })];
+    const sources = await Promise.all(Array.from({ length: 40 }, () => createAccount(api, 1_000, 'USD', { shard: 1 })));
     // A first transfer keeps this process busy, so the next batch lingers for company and gathers the 40.
-    const first = post({ fromAccountId: await createAccount(api, 1_000, 'USD', { shard: 0 }), toAccountId: to, amount: 1, currency: 'USD' }, { prefer: 'wait=30' });
+    const first = post({ fromAccountId: await createAccount(api, 1_000, 'USD', { shard: 1 }), toAccountId: fast, amount: 1, currency: 'USD' }, { prefer: 'wait=12' });
     await sleep(300);
-    const results = await Promise.all(sources.map((from) => post({ fromAccountId: from, toAccountId: to, amount: 10, currency: 'USD' }, { prefer: 'wait=30' })));
+    const results = await Promise.all(
+      sources.map((from, i) => post({ fromAccountId: from, toAccountId: i % 2 ? slow : fast, amount: 10, currency: 'USD' }, { prefer: 'wait=12' })),
+    );
     await first;
     const sizes = new Map<string, number>();
     for (const r of results) if (r.json.data?.id) sizes.set(batchOfTransfer(r.json.data.id)!, (sizes.get(batchOfTransfer(r.json.data.id)!) ?? 0) + 1);
     expect(Math.max(...sizes.values())).toBeGreaterThan(10); // more waiters on one batch than updates Temporal lets in flight
-    expect(results.map((r) => [r.status, r.json.data?.status ?? r.json.code])).toEqual(results.map(() => [200, 'COMPLETED']));
-    expect(await account(api, to)).toMatchObject({ balance: 401 });
+    const seen = (i: number) => [results[i].status, results[i].json.data?.status ?? results[i].json.code];
+    expect(sources.map((_, i) => (i % 2 ? null : seen(i)))).toEqual(sources.map((_, i) => (i % 2 ? null : [200, 'COMPLETED'])));
+    expect(sources.map((_, i) => (i % 2 ? seen(i) : null))).toEqual(sources.map((_, i) => (i % 2 ? [202, 'RUNNING'] : null)));
+    // The slow ones complete later, each found by its id.
+    const last = results[39].json.data.id;
+    await until(async () => (await api.call('GET', `/v1/transfers/${last}`)).json.data?.status === 'COMPLETED', 60_000);
   });
 
   it('when a batch closed without a transfer whose key was claimed for it, then its retry runs it and GET finds it COMPLETED', async () => {
