@@ -3,24 +3,27 @@
 // (alternating A and B), restart both servers at once, stop EVERY worker of one domain for a while (alternating
 // inventory, ledger, loyalty, orders, flows: the flows that need it pause, then resume), restart the Temporal dev
 // server on the same SQLite file, restart the RabbitMQ node (relays and consumers reconnect), SIGKILL a domain worker
-// while its store's outbox has a backlog (its relay dies mid-batch). Faults run one at a time, at least `gapMs` apart, spread over the load: fault i waits
+// while its store's outbox has a backlog (its relay dies mid-batch), fire cancels at transfers in their pivot while
+// the ledger workers are killed (pivot-cancel.mjs). Faults run one at a time, at least `gapMs` apart, spread over the load: fault i waits
 // until the accepted flows reach its share of the target (or the load's time budget its share of time), so the last
 // one lands near the end of the load and the system has to recover with work in flight.
 /* global AbortSignal */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { cancelInPivot } from './pivot-cancel.mjs';
 
 export const PLANS = {
-  quick: ['worker-kill', 'db-server-restart', 'relay-kill', 'domain-outage', 'broker-restart', 'worker-pause', 'db-server-restart', 'temporal-restart'],
+  quick: ['worker-kill', 'db-server-restart', 'relay-kill', 'domain-outage', 'broker-restart', 'worker-pause', 'pivot-cancel', 'db-server-restart', 'temporal-restart'],
   full: [
     'worker-kill', 'db-server-restart', 'relay-kill', 'worker-pause', 'domain-outage', 'broker-restart', 'temporal-restart', 'worker-kill',
     'db-server-restart', 'relay-kill', 'domain-outage', 'worker-kill', 'db-restart', 'broker-restart', 'worker-pause', 'temporal-restart',
+    'pivot-cancel',
   ],
 };
 
 /** Which server a db-server-restart hits, and which unit a domain-outage empties, in turn. */
 export const SERVER_ROTATION = ['a', 'b'];
 export const OUTAGE_ROTATION = ['inventory', 'ledger', 'loyalty', 'orders', 'flows'];
-export const FAULT_TYPES = ['worker-kill', 'worker-pause', 'db-server-restart', 'db-restart', 'domain-outage', 'temporal-restart', 'broker-restart', 'relay-kill'];
+export const FAULT_TYPES = ['worker-kill', 'worker-pause', 'db-server-restart', 'db-restart', 'domain-outage', 'temporal-restart', 'broker-restart', 'relay-kill', 'pivot-cancel'];
 
 /** `--plan a,b:target,…` → the plan, checked. */
 export function parsePlan(text) {
@@ -66,6 +69,7 @@ export async function runFaults({ plan, stack, rec, load, target, budgetMs, gapM
       else if (type === 'temporal-restart') detail = await stack.restartTemporal(downMs);
       else if (type === 'broker-restart') detail = await stack.restartBroker(downMs);
       else if (type === 'relay-kill') detail = await stack.killRelay(on);
+      else if (type === 'pivot-cancel') detail = await cancelInPivot({ stack, load });
       else throw new Error(`unknown fault ${type}`);
       const deadline = Date.now() + 120_000;
       while (!(await apiReady(stack.base))) {

@@ -4,8 +4,10 @@
 //   in one workflow) names its own, so no two flows of a batch share barrier rows.
 // - reject(): a business rejection, a non-retryable ApplicationFailure with a stable type from the domain's contract.
 // - eachItem(): one activity call serving many flows' steps (a batch run's coalesced calls): every item is its own
-//   local transaction with its own barrier rows; a business rejection comes back for its item alone, anything else
-//   fails the call, which the server retries (the items already applied are barrier duplicates then).
+//   local transaction with its own barrier rows; a business rejection comes back for its item alone. Any other failure
+//   of an item (a lock wait timeout, a dropped connection) is retried for that item alone, in place, while the other
+//   items go on; only an item that keeps failing fails the call — after every other item has finished — and the server
+//   retries the call (the items already applied are barrier duplicates then).
 import { activityInfo } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { BarrierOutcome, BranchRef } from './barrier';
@@ -39,19 +41,35 @@ export function refuseHanging(outcome: BarrierOutcome, what: string, undoneBy: '
 /** One item's outcome in a call that serves many steps. */
 export type ItemResult<T> = { ok: T } | { rejected: { type: string; message: string } };
 
+/** Rounds an item's step gets in one call before its failure fails the call (each round after a short pause). */
+const ITEM_ROUNDS = 4;
+
 export async function eachItem<I, T>(items: readonly I[], step: (item: I) => Promise<T>, concurrency = 8): Promise<ItemResult<T>[]> {
   const results: ItemResult<T>[] = new Array(items.length);
+  let failure: { err: unknown } | undefined;
   let next = 0;
   const lane = async () => {
     for (let i = next++; i < items.length; i = next++) {
       try {
-        results[i] = { ok: (await step(items[i])) ?? (null as T) }; // JSON has no undefined
+        results[i] = { ok: (await itemWithRetries(() => step(items[i]))) ?? (null as T) }; // JSON has no undefined
       } catch (err) {
-        if (!(err instanceof ApplicationFailure && err.nonRetryable)) throw err;
-        results[i] = { rejected: { type: err.type ?? 'Rejected', message: err.message } };
+        if (err instanceof ApplicationFailure && err.nonRetryable) results[i] = { rejected: { type: err.type ?? 'Rejected', message: err.message } };
+        else failure ??= { err };
       }
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, lane));
+  if (failure) throw failure.err;
   return results;
+}
+
+async function itemWithRetries<T>(run: () => Promise<T>): Promise<T> {
+  for (let round = 1; ; round++) {
+    try {
+      return await run();
+    } catch (err) {
+      if ((err instanceof ApplicationFailure && err.nonRetryable) || round >= ITEM_ROUNDS) throw err;
+      await new Promise((r) => setTimeout(r, 50 * 2 ** round));
+    }
+  }
 }

@@ -19,6 +19,9 @@ export interface OpenStore extends StoreRef {
   db: Sequelize;
 }
 
+/** The unit (and task queue suffix) every workflow runs on; each store's activities run on that store's own unit. */
+export const FLOWS_UNIT = 'flows';
+
 export function taskQueueOf(prefix: string, unit: string): string {
   return `${prefix}-${unit}`;
 }

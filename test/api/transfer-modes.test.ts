@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shardOf } from '../../src/activities/ledger/contract';
 import { batchOfTransfer, transferBatchWorkflowId, transferWorkflowId } from '../../src/workflows/transfer/contract';
-import { rejoinBatch } from '../../src/workflows/transfer/batcher';
+import { createTransferBatcher } from '../../src/workflows/transfer/batcher';
+import { createMetrics } from '../../src/platform/http/metrics';
 import { createApiEnv, type ApiEnv } from '../helpers/api';
 import { account, createAccount, entriesOf, moneyIn, uid } from '../helpers/env';
 import { until } from '../helpers/wait';
@@ -84,9 +85,10 @@ describe('/v1/transfers in batched mode', () => {
     let n = 0;
     while (shardOf(`${batch}.${n}`, shards) !== shardOf(from, shards)) n++;
     const transfer = { id: `${batch}.${n}`, fromAccountId: from, toAccountId: to, amount: 250, currency: 'USD', memo: null };
-    const deps = { config: api.config, stores: api.stores, temporal: api.env.client } as Parameters<typeof rejoinBatch>[0];
-    await rejoinBatch(deps, transfer);
-    await rejoinBatch(deps, transfer); // a second retry joins the same run; the batch ignores the duplicate
+    const deps = { config: api.config, stores: api.stores, temporal: api.env.client, metrics: createMetrics() } as Parameters<typeof createTransferBatcher>[0];
+    const batcher = createTransferBatcher(deps);
+    await batcher.rejoin(transfer, 0);
+    await batcher.rejoin(transfer, 0); // a second retry joins the same run; the batch ignores the duplicate
     await until(async () => (await api.call('GET', `/v1/transfers/${transfer.id}`)).json.data?.status === 'COMPLETED', 30_000);
     expect(await account(api, from)).toMatchObject({ balance: 750 });
     expect(await account(api, to)).toMatchObject({ balance: 250 });

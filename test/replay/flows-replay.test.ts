@@ -18,8 +18,10 @@ const paths = [
   'transfer-completed',
   'transfer-insufficient-funds',
   'transfer-refunded',
-  'transfer-batch',
-  'transfer-batch-cancelled',
+  'transfer-batch', // recorded before coalesce-when-settled: kept, never re-recorded
+  'transfer-batch-cancelled', // likewise
+  'transfer-batch-settled',
+  'transfer-batch-settled-cancelled',
   'transfer-tcc-confirmed',
   'transfer-tcc-cancelled',
   'transfer-xa-committed',

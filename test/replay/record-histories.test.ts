@@ -62,7 +62,10 @@ describe.runIf(process.env.RECORD_HISTORIES === '1')('record histories', () => {
 
   it('transfer batch', async () => {
     // One batch: a completed, an insufficient-funds and a refunded transfer from the start, one added by signal, one
-    // cancelled while its credit waits for a shard nobody serves yet, and a Prefer: wait update.
+    // cancelled while its credit waits for a shard nobody serves yet, and a Prefer: wait update. Saved as
+    // transfer-batch-settled*.json: transfer-batch.json and transfer-batch-cancelled.json were recorded before the
+    // coalesce-when-settled patch (calls grouped by counting microtask turns) and are kept, never re-recorded, so that
+    // the old grouping keeps replaying.
     const rich = await createAccount(ctx, 10_000, 'USD', { shard: 0 });
     const poor = await createAccount(ctx, 10, 'USD', { shard: 0 });
     const usd = await createAccount(ctx, 0, 'USD', { shard: 1 });
@@ -90,7 +93,7 @@ describe.runIf(process.env.RECORD_HISTORIES === '1')('record histories', () => {
         [refunded.id, 'COMPENSATED'],
         [added.id, 'COMPLETED'],
       ]);
-      await save('transfer-batch', handle);
+      await save('transfer-batch-settled', handle);
     });
     // The cancel path: the credit's shard (1) has no worker, so the transfer waits before its pivot when cancelled.
     const cancelled = transfer(rich, usd);
@@ -106,7 +109,7 @@ describe.runIf(process.env.RECORD_HISTORIES === '1')('record histories', () => {
         await sleep(1_500); // debited, the credit scheduled on the unserved shard
         await handle.signal(cancelTransferSignal, cancelled.id);
         expect((await handle.result()).transfers.map((t: { status: string }) => t.status)).toEqual(['COMPENSATED']);
-        await save('transfer-batch-cancelled', handle);
+        await save('transfer-batch-settled-cancelled', handle);
       },
       { units: (stores) => ['flows', ...stores.of('ledger').filter((s) => s.unit !== 'ledger-1').map((s) => s.unit)] },
     );

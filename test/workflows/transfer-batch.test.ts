@@ -47,27 +47,25 @@ describe('transferBatch', () => {
   }
 
   it('when one transfer of a batch is cancelled before its credit, then only it is undone and the other completes', async () => {
-    const { a, b, dest, batchId, transfers } = await twoIntoUnservedShard();
-    const [t1, t2] = transfers;
+    // t1 pays into shard 1, which nobody serves yet (its credit waits alone in its own call); t2 stays on shard 0.
+    const [a, b] = [await createAccount(ctx, 1_000, 'USD', { shard: 0 }), await createAccount(ctx, 1_000, 'USD', { shard: 0 })];
+    const [far, near] = [await createAccount(ctx, 0, 'USD', { shard: 1 }), await createAccount(ctx, 0, 'USD', { shard: 0 })];
+    const batchId = randomUUID();
+    const [t1, t2] = drafts(batchId, [
+      [a, far, 100],
+      [b, near, 200],
+    ]);
     const result = await withWorker(
       ctx,
       async (taskQueue, { topology }) => {
         const handle = await ctx.env.client.workflow.start('transferBatch', {
           taskQueue,
           workflowId: transferBatchWorkflowId(batchId),
-          args: [{ batchId, timeouts: fastTimeouts, topology, transfers }],
+          args: [{ batchId, timeouts: fastTimeouts, topology, transfers: [t1, t2] }],
         });
-        // Both debited; their credits wait for shard 1, which nobody serves yet.
-        await until(async () => (await account(ctx, a))?.balance === 900 && (await account(ctx, b))?.balance === 800);
+        await until(async () => (await account(ctx, a))?.balance === 900);
         await handle.signal(cancelTransferSignal, t1.id);
-        await until(async () => (await handle.query(batchedTransferQuery, t1.id))?.status === 'COMPENSATED');
-        expect((await handle.query(batchedTransferQuery, t2.id))?.status).toBe('RUNNING');
-        expect(await account(ctx, a)).toEqual({ balance: 1_000, frozen: 0 });
-        // Shard 1 comes up: the other transfer completes; the cancelled one stays undone.
-        const late = await startWorkers(ctx, taskQueue.slice(0, -'-flows'.length), { units: () => ['ledger-1'] });
-        const done = handle.result() as Promise<TransferBatchResult>;
-        await Promise.all(late.map((w) => w.runUntil(done)));
-        return done;
+        return (await handle.result()) as TransferBatchResult;
       },
       { units: () => ['flows', 'ledger-0'] },
     );
@@ -82,14 +80,49 @@ describe('transferBatch', () => {
     ]);
     expect(await account(ctx, a)).toEqual({ balance: 1_000, frozen: 0 });
     expect(await account(ctx, b)).toEqual({ balance: 800, frozen: 0 });
-    expect(await account(ctx, dest)).toEqual({ balance: 200, frozen: 0 });
+    expect(await account(ctx, near)).toEqual({ balance: 200, frozen: 0 });
+    expect(await account(ctx, far)).toEqual({ balance: 0, frozen: 0 });
     // Each transfer's ledger entries carry its own flow id, not the batch's.
     expect(await entriesOf(ctx, a, `transfer-${t1.id}`)).toEqual([
       { step: 'debit', amount: -100 },
       { step: 'refund-debit', amount: 100 },
     ]);
-    expect(await entriesOf(ctx, dest, `transfer-${t2.id}`)).toEqual([{ step: 'credit', amount: 200 }]);
-    expect(await entriesOf(ctx, dest, `transfer-${t1.id}`)).toEqual([]);
+    expect(await entriesOf(ctx, near, `transfer-${t2.id}`)).toEqual([{ step: 'credit', amount: 200 }]);
+  });
+
+  it('when one transfer is cancelled while its credit shares a call with another, then the call is not cancelled and both complete', async () => {
+    const { a, b, dest, batchId, transfers } = await twoIntoUnservedShard();
+    const [t1, t2] = transfers;
+    const result = await withWorker(
+      ctx,
+      async (taskQueue, { topology }) => {
+        const handle = await ctx.env.client.workflow.start('transferBatch', {
+          taskQueue,
+          workflowId: transferBatchWorkflowId(batchId),
+          args: [{ batchId, timeouts: fastTimeouts, topology, transfers }],
+        });
+        // Both debited; their credits wait, in one call, for shard 1, which nobody serves yet.
+        await until(async () => (await account(ctx, a))?.balance === 900 && (await account(ctx, b))?.balance === 800);
+        await handle.signal(cancelTransferSignal, t1.id);
+        await new Promise((r) => setTimeout(r, 1_000));
+        const { raw } = await handle.describe();
+        expect((raw.pendingActivities ?? []).map((p) => p.activityType?.name)).toEqual(['creditDestinations']);
+        expect((raw.pendingActivities ?? []).map((p) => p.state)).not.toContain(3); // no cancel requested on it
+        expect((await handle.query(batchedTransferQuery, t1.id))?.status).toBe('RUNNING');
+        // Shard 1 comes up: the shared credit lands for both; t1, in its pivot when cancelled, completes.
+        const late = await startWorkers(ctx, taskQueue.slice(0, -'-flows'.length), { units: () => ['ledger-1'] });
+        const done = handle.result() as Promise<TransferBatchResult>;
+        await Promise.all(late.map((w) => w.runUntil(done)));
+        return done;
+      },
+      { units: () => ['flows', 'ledger-0'] },
+    );
+    expect(result.transfers.map((t) => [t.id, t.status])).toEqual([
+      [t1.id, 'COMPLETED'],
+      [t2.id, 'COMPLETED'],
+    ]);
+    expect(await account(ctx, dest)).toEqual({ balance: 300, frozen: 0 });
+    expect(await entriesOf(ctx, a, `transfer-${t1.id}`)).toEqual([{ step: 'debit', amount: -100 }]);
   });
 
   it('when the whole batch run is cancelled, then every transfer not past its pivot is undone before the run closes', async () => {

@@ -16,6 +16,7 @@ const FILES = [
   'ledger',
   'flows',
   'transfers',
+  'no-double-pay',
   'orders',
   'barriers',
   'stock',

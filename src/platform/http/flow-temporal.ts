@@ -12,13 +12,10 @@ import {
 } from '@temporalio/client';
 import type { QueryDefinition, UpdateDefinition, Workflow } from '@temporalio/common';
 import type { Config } from '../../config';
-import { taskQueueOf } from '../stores';
+import { FLOWS_UNIT, taskQueueOf } from '../stores';
 import type { StepTimeouts, Topology } from '../workflow/types';
 import type { AppDeps } from './deps';
 import { unavailable } from './envelope';
-
-/** The task queue every workflow runs on; domain steps run on their services' queues. */
-export const FLOWS_UNIT = 'flows';
 
 /** The step timeouts and stuck alarm a flow started now carries: from one snapshot of the live configuration. */
 export function stepTimeouts(deps: Pick<AppDeps, 'config' | 'live'>): StepTimeouts {

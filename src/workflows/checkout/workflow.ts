@@ -7,7 +7,7 @@
 // with the reason. Each domain is reached only through its own task queue.
 // Step kinds: pricing, creation and the tries are compensable (the tries' cancels undo them); the pivot is the
 // decision to confirm — taken once every try held and the approval (if any) came — after which every step (confirms,
-// the merchant's credit, the points, the order's CONFIRMED) is retriable: retried until done, never undone.
+// the merchant's credit, the points, the order's CONFIRMED) is settled: retried until done, never undone.
 import {
   ApplicationFailure,
   CancellationScope,
@@ -196,7 +196,7 @@ class CheckoutRun {
     const header = { id: input.id, customerId: input.customerId, paymentAccountId: input.paymentAccountId, items: input.items };
     const final = { orderId: input.id, status: this.status, reason, order: header };
     await this.saga.always('record-outcome', () =>
-      this.steps.orders.undo.setOrderStatus.executeWithOptions({ summary: `Mark CANCELLED (${final.reason.code})` }, [final]),
+      this.steps.orders.settle.setOrderStatus.executeWithOptions({ summary: `Mark CANCELLED (${final.reason.code})` }, [final]),
     );
     this.phase = 'done';
     this.publish(`Cancelled: ${reason.message}`);
@@ -221,23 +221,23 @@ class CheckoutRun {
       this.tcc.confirmAll(),
       // The sale lands on the merchant's (sub-)account, on its own shard; like a confirm, it is past the point of no
       // return and retried until it succeeds.
-      saga.retriable('merchant-credit', () =>
-        steps.ledgerOf(merchant).undo.creditMerchant.executeWithOptions({ summary: `Credit ${total} to ${merchant}` }, [
+      saga.always('merchant-credit', () =>
+        steps.ledgerOf(merchant).settle.creditMerchant.executeWithOptions({ summary: `Credit ${total} to ${merchant}` }, [
           { branchId: 'merchant-credit', orderId: input.id, merchantAccountId: merchant, amount: priced.total, currency: priced.currency },
         ]),
       ),
       ...(pointsByEvent
         ? []
         : [
-            saga.retriable('award-points', () =>
-              steps.loyalty.undo.awardPoints.executeWithOptions({ summary: `Award ${points} points to ${input.customerId}` }, [
+            saga.always('award-points', () =>
+              steps.loyalty.settle.awardPoints.executeWithOptions({ summary: `Award ${points} points to ${input.customerId}` }, [
                 { branchId: 'points', orderId: input.id, customerId: input.customerId, points },
               ]),
             ),
           ]),
     ]);
-    await saga.retriable('confirm-order', () =>
-      steps.orders.undo.confirmOrder.executeWithOptions({ summary: 'Confirm the order' }, [{ branchId: 'confirm', orderId: input.id }]),
+    await saga.always('confirm-order', () =>
+      steps.orders.settle.confirmOrder.executeWithOptions({ summary: 'Confirm the order' }, [{ branchId: 'confirm', orderId: input.id }]),
     );
     this.status = 'CONFIRMED';
     this.phase = 'done';
@@ -266,7 +266,7 @@ function checkoutSteps(input: OrderInput) {
       return {
         name: `stock-${lineNo}`,
         try: () => inventory.forward.reserveStock.executeWithOptions({ summary: `Reserve ${quantity} × ${sku}` }, [step]),
-        confirm: () => inventory.undo.commitStock.executeWithOptions({ summary: `Commit ${quantity} × ${sku}` }, [step]),
+        confirm: () => inventory.settle.commitStock.executeWithOptions({ summary: `Commit ${quantity} × ${sku}` }, [step]),
         cancel: () => inventory.undo.releaseStock.executeWithOptions({ summary: `Release ${quantity} × ${sku}` }, [step]),
       };
     },
@@ -275,7 +275,7 @@ function checkoutSteps(input: OrderInput) {
       return {
         name: 'payment',
         try: () => payer.forward.holdPayment.executeWithOptions({ summary: `Hold ${total} on ${input.paymentAccountId}` }, [step]),
-        confirm: () => payer.undo.capturePayment.executeWithOptions({ summary: `Capture ${total} from ${input.paymentAccountId}` }, [step]),
+        confirm: () => payer.settle.capturePayment.executeWithOptions({ summary: `Capture ${total} from ${input.paymentAccountId}` }, [step]),
         cancel: () => payer.undo.releasePayment.executeWithOptions({ summary: `Release ${total} on ${input.paymentAccountId}` }, [step]),
       };
     },

@@ -58,7 +58,7 @@ export async function tipMerchant(input: TipInput): Promise<TipProgress> {
   } catch (err) {
     reason = reasonOf(err);
     await saga.compensate();
-    await saga.always('record-outcome', () => payer.undo.finishTransfer.executeWithOptions({ summary: 'Record COMPENSATED' }, [{ transfer, status: 'COMPENSATED', reason }]));
+    await saga.always('record-outcome', () => payer.settle.finishTransfer.executeWithOptions({ summary: 'Record COMPENSATED' }, [{ transfer, status: 'COMPENSATED', reason }]));
     status = 'COMPENSATED';
     publish(`Compensated: ${reason.message}`);
     if (isCancellation(err)) throw err;
@@ -66,14 +66,14 @@ export async function tipMerchant(input: TipInput): Promise<TipProgress> {
   }
   saga.commit(); // the money has left the payer: from here the tip only goes forward
   await saga.always('merchant-credit', () =>
-    ledgerOf(merchant).undo.creditMerchant.executeWithOptions({ summary: `Credit ${amount} to ${merchant}` }, [
+    ledgerOf(merchant).settle.creditMerchant.executeWithOptions({ summary: `Credit ${amount} to ${merchant}` }, [
       { branchId: 'merchant-credit', orderId: input.id, merchantAccountId: merchant, amount: input.amount, currency: input.currency },
     ]),
   );
   await saga.always('award-points', () =>
-    loyalty.undo.awardPoints.executeWithOptions({ summary: `Award ${points} points` }, [{ branchId: 'points', orderId: `tip-${input.id}`, customerId: input.customerId, points }]),
+    loyalty.settle.awardPoints.executeWithOptions({ summary: `Award ${points} points` }, [{ branchId: 'points', orderId: `tip-${input.id}`, customerId: input.customerId, points }]),
   );
-  await saga.always('record-outcome', () => payer.undo.finishTransfer.executeWithOptions({ summary: 'Record COMPLETED' }, [{ transfer, status: 'COMPLETED' }]));
+  await saga.always('record-outcome', () => payer.settle.finishTransfer.executeWithOptions({ summary: 'Record COMPLETED' }, [{ transfer, status: 'COMPLETED' }]));
   status = 'COMPLETED';
   publish(`Tipped ${amount}, ${points} points awarded`);
   return view();

@@ -1,18 +1,25 @@
-// Batched mode's API side: the transfers this process receives while a batch is starting gather in the next one
-// (src/platform/http/group-commit.ts), and each batch is one transferBatch run. A transfer's id is drawn from its
-// batch's id (`<batch>.<n>`, n chosen so the id hashes to the source account's shard, like every transfer id).
+// Batched mode's API side — where a batched transfer starts, waits and ends:
+// - start: the transfers this process receives while a batch is starting gather in the next one (group commit,
+//   src/platform/http/group-commit.ts), and each batch is one transferBatch run. A transfer's id is drawn from its
+//   batch's id (`<batch>.<n>`, n chosen so the id hashes to the source account's shard, like every transfer id), so
+//   GET, Prefer: wait and cancel find its run from the id alone, in any API process;
+// - rejoin: a retried request (same Idempotency-Key) joins its batch; a batch that closed without it (its start failed,
+//   or the API stopped after the key was claimed) never runs it, so it runs on its own (single.ts): every accepted
+//   transfer ends in a terminal state found by its id;
+// - wait: every Prefer: wait caller of one batch in this process is answered by one watch of that batch (a long poll
+//   on its result in short rounds and, between rounds, one query for all of them) — no update per caller, so a batch
+//   of 40 waits as well as a batch of 1 (Temporal allows 10 updates in flight per workflow).
 import { WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
 import { shardOf } from '../../activities/ledger/contract';
 import type { AppDeps } from '../../platform/http/deps';
-import { FLOWS_UNIT, stepTimeouts, topologyOf, waitWithin } from '../../platform/http/flow-temporal';
+import { stepTimeouts, topologyOf, waitWithin } from '../../platform/http/flow-temporal';
 import { GroupCommit } from '../../platform/http/group-commit';
-import { taskQueueOf } from '../../platform/stores';
+import { FLOWS_UNIT, taskQueueOf } from '../../platform/stores';
 import { FlowStatusKey } from '../../platform/workflow/search-attributes';
-import { money } from '../../platform/money';
 import {
   addTransfersSignal,
-  awaitTransferUpdate,
   batchedTransferId,
+  batchedTransfersQuery,
   batchOfTransfer,
   TransferIdKey,
   transferBatchWorkflowId,
@@ -21,85 +28,40 @@ import {
   type TransferBatchResult,
   type TransferProgress,
 } from './contract';
-
-export const transferSummary = (t: Pick<BatchedTransfer, 'amount' | 'currency' | 'fromAccountId' | 'toAccountId'>) =>
-  `Transfer ${money(t.amount, t.currency)} ${t.fromAccountId} → ${t.toAccountId}`;
-
-/**
- * How long a batched request waits on its batch's shared result before asking for its own transfer alone: a batch's
- * transfers move in step (coalesced calls), so one long poll per batch answers them all; a transfer whose neighbour is
- * slow (a compensation that keeps failing) gets its own answer through the awaitTransfer update after this.
- */
-const SHARED_WAIT_MS = 5_000;
-
-/** The longest Prefer: wait (seconds): a shared long poll lasts as long as its longest waiter may. */
-const MAX_WAIT_S = 30;
+import { runAlone, transferSummary, type Accepted } from './single';
 
 /** Place numbers leave room for the redraws that put an id on its shard: place k draws n from k·1000 on. */
 const DRAWS_PER_PLACE = 1000;
 
+/** A watch's round: how long one long poll on a batch's result lasts before the watch asks for its waiters. */
+const ROUND_S = 1;
+
 export interface TransferPlace {
   /** The transfer's id in its batch. */
   id: string;
-  submit(transfer: BatchedTransfer): Promise<{ handle: WorkflowHandle; started: boolean }>;
+  /** Hands the transfer to its batch and waits up to `seconds` for its end. */
+  submit(transfer: BatchedTransfer, seconds: number): Promise<Accepted>;
   abandon(): void;
 }
 
 export function createTransferBatcher(deps: AppDeps) {
   const { config, temporal, metrics } = deps;
-  // The batches this process started that still run: one shared long poll on each one's result.
-  const running = new Map<string, Promise<TransferBatchResult | undefined>>();
-  const shared = (batchId: string, handle: WorkflowHandle) => {
-    let result = running.get(batchId);
-    if (!result) {
-      result = waitWithin(deps, MAX_WAIT_S, () => handle.result() as Promise<TransferBatchResult>);
-      running.set(batchId, result);
-      void result.finally(() => running.delete(batchId)).catch(() => undefined);
-    }
-    return result;
+  const watches = new Map<string, BatchWatch>();
+  const wait = (id: string, seconds: number): Promise<TransferProgress | undefined> => {
+    const batchId = batchOfTransfer(id)!;
+    let watch = watches.get(batchId);
+    if (!watch) watches.set(batchId, (watch = new BatchWatch(deps, temporal.workflow.getHandle(transferBatchWorkflowId(batchId)), () => watches.delete(batchId))));
+    return watch.wait(id, seconds);
   };
-  const shards = deps.stores.of('ledger').length;
   const group = new GroupCommit<BatchedTransfer, WorkflowHandle>(
-    async (batchId, transfers) => {
-      const workflowId = transferBatchWorkflowId(batchId);
-      try {
-        return await temporal.workflow.start('transferBatch', {
-          ...batchStart(deps, batchId, transfers, transfers),
-          staticSummary: transfers.length === 1 ? transferSummary(transfers[0]) : `${transfers.length} transfers`,
-          staticDetails: transfers.map((t) => `- ${t.id}: ${transferSummary(t)}`).join('\n'),
-        });
-      } catch (err) {
-        // A retried request of this batch got there first (rejoin): hand it the rest.
-        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-        const handle = temporal.workflow.getHandle(workflowId);
-        await handle.signal(addTransfersSignal, transfers);
-        return handle;
-      }
-    },
-    // Linger for company only while batches of this process run (under load); at low load a batch starts at once.
-    { ...config.flows.transfers.batch, busy: () => running.size > 0 },
+    (batchId, transfers) => startBatch(deps, batchId, transfers),
+    // Linger for company only while this process waits on batches (under load); at low load a batch starts at once.
+    { ...config.flows.transfers.batch, busy: () => watches.size > 0 },
     (size) => metrics.batchSize.observe({ type: 'transfer' }, size),
   );
+  const shards = deps.stores.of('ledger').length;
 
   return {
-    /**
-     * Prefer: wait for a transfer of a batch: the batch's shared result when this process started it (one long poll
-     * for the whole batch), its own awaitTransfer update when the batch takes longer than SHARED_WAIT_MS or was started
-     * elsewhere.
-     */
-    async wait(handle: WorkflowHandle, id: string, seconds: number): Promise<TransferProgress | undefined> {
-      const batchId = batchOfTransfer(id)!;
-      if (seconds <= 0 || deps.draining?.aborted) return undefined;
-      const deadline = Date.now() + seconds * 1000;
-      let timer: NodeJS.Timeout | undefined;
-      const first = await Promise.race([
-        shared(batchId, handle).then((r) => r?.transfers.find((t) => t.id === id), () => undefined),
-        new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), Math.min(SHARED_WAIT_MS, seconds * 1000)))),
-      ]).finally(() => clearTimeout(timer));
-      if (first) return first;
-      const left = (deadline - Date.now()) / 1000;
-      return left < 0.05 ? undefined : awaitBatchedTransfer(deps, handle, id, left);
-    },
     /** A place in the open batch for a transfer from `fromAccountId`. */
     reserve(fromAccountId: string): TransferPlace {
       const place = group.reserve();
@@ -108,11 +70,48 @@ export function createTransferBatcher(deps: AppDeps) {
       while (shardOf(batchedTransferId(place.groupId, n), shards) !== shard) n++;
       return {
         id: batchedTransferId(place.groupId, n),
-        submit: async (transfer) => ({ handle: await place.submit(transfer), started: true }),
+        submit: async (transfer, seconds) => {
+          await place.submit(transfer);
+          return { started: true, result: await wait(transfer.id, seconds) };
+        },
         abandon: () => place.abandon(),
       };
     },
+
+    /**
+     * A retried request of a batched transfer: its batch may be running (the transfer is added if it is not there),
+     * never started (it starts now, with this transfer) or closed — with it (its end stands) or without it (it runs on
+     * its own now; a closed batch is never started again).
+     */
+    async rejoin(transfer: BatchedTransfer, seconds: number): Promise<Accepted> {
+      const batchId = batchOfTransfer(transfer.id)!;
+      try {
+        await temporal.workflow.signalWithStart('transferBatch', { ...batchStart(deps, batchId, [], [transfer]), signal: addTransfersSignal, signalArgs: [[transfer]] });
+      } catch (err) {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        const closed = await temporal.workflow.getHandle(transferBatchWorkflowId(batchId)).result().catch(() => undefined) as TransferBatchResult | undefined;
+        if (!closed?.transfers.some((t) => t.id === transfer.id)) return runAlone(deps, transfer, seconds);
+      }
+      return { started: false, result: await wait(transfer.id, seconds) };
+    },
   };
+}
+
+async function startBatch(deps: AppDeps, batchId: string, transfers: BatchedTransfer[]): Promise<WorkflowHandle> {
+  const { temporal } = deps;
+  try {
+    return await temporal.workflow.start('transferBatch', {
+      ...batchStart(deps, batchId, transfers, transfers),
+      staticSummary: transfers.length === 1 ? transferSummary(transfers[0]) : `${transfers.length} transfers`,
+      staticDetails: transfers.map((t) => `- ${t.id}: ${transferSummary(t)}`).join('\n'),
+    });
+  } catch (err) {
+    // A retried request of this batch got there first (rejoin): hand it the rest.
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    const handle = temporal.workflow.getHandle(transferBatchWorkflowId(batchId));
+    await handle.signal(addTransfersSignal, transfers);
+    return handle;
+  }
 }
 
 /**
@@ -134,38 +133,68 @@ function batchStart(deps: AppDeps, batchId: string, transfers: BatchedTransfer[]
   };
 }
 
-/**
- * A retried request (same Idempotency-Key) of a batched transfer: its batch may be running (the transfer is added if
- * it is not there), never started (the API failed before its start: it starts now, with this transfer), or closed
- * (its transfers are all terminal and recorded; a closed batch is never started again).
- */
-export async function rejoinBatch(deps: AppDeps, transfer: BatchedTransfer): Promise<{ handle: WorkflowHandle; started: boolean }> {
-  const { temporal } = deps;
-  const batchId = batchOfTransfer(transfer.id)!;
-  const workflowId = transferBatchWorkflowId(batchId);
-  try {
-    const handle = await temporal.workflow.signalWithStart('transferBatch', {
-      ...batchStart(deps, batchId, [], [transfer]),
-      signal: addTransfersSignal,
-      signalArgs: [[transfer]],
-    });
-    return { handle, started: false };
-  } catch (err) {
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    return { handle: temporal.workflow.getHandle(workflowId), started: false };
-  }
+interface Waiter {
+  deadline: number;
+  resolve(progress: TransferProgress | undefined): void;
 }
 
-/**
- * Prefer: wait for one transfer of a batch: an update that returns when that transfer is terminal. A batch that
- * closed before the update reached it answers with its result instead.
- */
-export async function awaitBatchedTransfer(deps: AppDeps, handle: WorkflowHandle, id: string, seconds: number): Promise<TransferProgress | undefined> {
-  const deadline = Date.now() + seconds * 1000;
-  const updated = await waitWithin(deps, seconds, () => handle.executeUpdate(awaitTransferUpdate, { args: [id] }));
-  if (updated) return updated;
-  const left = (deadline - Date.now()) / 1000;
-  if (left < 0.05) return undefined;
-  const closed = await waitWithin(deps, left, () => handle.result() as Promise<TransferBatchResult>);
-  return closed?.transfers.find((t) => t.id === id);
+const ended = (p: TransferProgress | undefined): p is TransferProgress => p?.status === 'COMPLETED' || p?.status === 'COMPENSATED';
+
+/** The Prefer: wait callers of one batch in this process, answered together; ends when none is left. */
+class BatchWatch {
+  private readonly waiters = new Map<string, Waiter[]>();
+
+  constructor(
+    private readonly deps: AppDeps,
+    private readonly handle: WorkflowHandle,
+    private readonly onIdle: () => void,
+  ) {}
+
+  wait(id: string, seconds: number): Promise<TransferProgress | undefined> {
+    if (seconds <= 0 || this.deps.draining?.aborted) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      const first = this.waiters.size === 0;
+      this.waiters.set(id, [...(this.waiters.get(id) ?? []), { deadline: Date.now() + seconds * 1000, resolve }]);
+      if (first) void this.run().finally(this.onIdle);
+    });
+  }
+
+  private answer(id: string, progress: TransferProgress | undefined) {
+    for (const w of this.waiters.get(id) ?? []) w.resolve(progress);
+    this.waiters.delete(id);
+  }
+
+  private async run() {
+    while (this.waiters.size) {
+      const began = Date.now();
+      const earliest = Math.min(...[...this.waiters.values()].flat().map((w) => w.deadline));
+      const round = Math.max(50, Math.min(ROUND_S * 1000, earliest - began));
+      const closed = await waitWithin(this.deps, round / 1000, () => this.handle.result() as Promise<TransferBatchResult>).catch(() => undefined);
+      if (closed || this.deps.draining?.aborted) {
+        for (const id of [...this.waiters.keys()]) this.answer(id, closed?.transfers.find((t) => t.id === id));
+        return;
+      }
+      const ids = [...this.waiters.keys()];
+      const views = await this.handle.query(batchedTransfersQuery, ids).catch(() => [] as Array<TransferProgress | undefined>);
+      ids.forEach((id, k) => {
+        if (ended(views[k])) this.answer(id, views[k]);
+      });
+      this.expire();
+      // A poll that failed at once (Temporal unreachable) must not turn this loop into a busy one.
+      const rest = began + round - Date.now();
+      if (rest > 0) await new Promise((r) => setTimeout(r, rest));
+    }
+  }
+
+  /** Answers (with nothing) the callers whose wait is over. */
+  private expire() {
+    const now = Date.now();
+    for (const [id, list] of this.waiters) {
+      const over = list.filter((w) => w.deadline <= now + 50);
+      for (const w of over) w.resolve(undefined);
+      const left = list.filter((w) => !over.includes(w));
+      if (left.length) this.waiters.set(id, left);
+      else this.waiters.delete(id);
+    }
+  }
 }

@@ -79,7 +79,12 @@ export const transferRunWorkflowId = (id: string) => {
 
 /** One transfer's progress in a batch (undefined when the batch does not hold it). */
 export const batchedTransferQuery = defineQuery<TransferProgress | undefined, [string]>('transfer');
-/** Returns when the transfer is terminal, with its final progress (Prefer: wait). Refused for an id not in the batch. */
+/** Many transfers' progress at once, in the order asked (undefined for an id the batch does not hold): one query
+ * answers every Prefer: wait caller of a batch that one API process serves. */
+export const batchedTransfersQuery = defineQuery<Array<TransferProgress | undefined>, [string[]]>('transfers');
+/** Returns when the transfer is terminal, with its final progress (Prefer: wait on a single run). Refused for an id
+ * not in the run. The API no longer sends it to a batch (Temporal allows 10 updates in flight per workflow); a batch
+ * still answers it for callers of earlier versions. */
 export const awaitTransferUpdate = defineUpdate<TransferProgress, [string]>('awaitTransfer');
 /** Adds transfers to a running batch (a retried request whose batch lost it); ids already held are ignored. */
 export const addTransfersSignal = defineSignal<[BatchedTransfer[]]>('addTransfers');

@@ -17,7 +17,7 @@
 import { isCancellation, log } from '@temporalio/workflow';
 import { ledgerQueue, shardOf, type LedgerActivities, type TransferRecord } from '../../activities/ledger/contract';
 import { money } from '../../platform/money';
-import { Coalescer } from '../../platform/workflow/coalesce';
+import { Coalescer, type Gathering } from '../../platform/workflow/coalesce';
 import { reasonOf } from '../../platform/workflow/outcome';
 import { Progress } from '../../platform/workflow/progress';
 import { stepProxies } from '../../platform/workflow/proxies';
@@ -39,24 +39,28 @@ const proxiesOn = (topology: Topology, timeouts: StepTimeouts, shard: number) =>
  * A batch run's ledger: the transfers that reach the same step on the same shard together go out as one activity call
  * (each item its own local transaction and barrier rows; see platform/workflow/coalesce.ts).
  */
-export function coalescedLedgerSteps(topology: Topology, timeouts: StepTimeouts): LedgerSteps {
+export function coalescedLedgerSteps(topology: Topology, timeouts: StepTimeouts, gather: Gathering): LedgerSteps {
   const shards = Array.from({ length: topology.ledgerShards }, (_, n) => {
     const p = proxiesOn(topology, timeouts, n);
     const many = (what: string) => (n: number) => ({ summary: `${what} ${n} transfer${n === 1 ? '' : 's'}` });
-    const watch = (step: string) => ({ watch: { step, stuckAfterMs: timeouts.compensationStuckAfterMs } });
+    const watch = (step: string) => ({ step, stuckAfterMs: timeouts.compensationStuckAfterMs });
     return {
-      debits: new Coalescer((items: TransferStep[]) => p.forward.debitSources.executeWithOptions(many('Debit')(items.length), [items])),
-      refunds: new Coalescer((items: TransferStep[]) => p.undo.refundDebits.executeWithOptions(many('Refund')(items.length), [items]), watch('debit')),
-      credits: new Coalescer((items: TransferStep[]) => p.pivot.creditDestinations.executeWithOptions(many('Credit')(items.length), [items])),
-      finishes: new Coalescer((items: TransferOutcome[]) => p.undo.finishTransfers.executeWithOptions(many('Record')(items.length), [items]), watch('record-outcome')),
+      debits: new Coalescer((items: TransferStep[]) => p.forward.debitSources.executeWithOptions(many('Debit')(items.length), [items]), { kind: 'forward', gather }),
+      refunds: new Coalescer((items: TransferStep[]) => p.undo.refundDebits.executeWithOptions(many('Refund')(items.length), [items]), { kind: 'undo', gather, watch: watch('debit') }),
+      credits: new Coalescer((items: TransferStep[]) => p.pivot.creditDestinations.executeWithOptions(many('Credit')(items.length), [items]), { kind: 'pivot', gather }),
+      finishes: new Coalescer((items: TransferOutcome[]) => p.settle.finishTransfers.executeWithOptions(many('Record')(items.length), [items]), {
+        kind: 'settle',
+        gather,
+        watch: watch('record-outcome'),
+      }),
     };
   });
   const of = (accountId: string) => shards[shardOf(accountId, topology.ledgerShards)];
   return {
     debit: (s) => of(s.transfer.fromAccountId).debits.request(s),
-    refund: (s, _summary, onStuck) => of(s.transfer.fromAccountId).refunds.request(s, { cancel: 'none', onStuck }),
-    credit: (s) => of(s.transfer.toAccountId).credits.request(s, { cancel: 'unstarted' }),
-    finish: (o, _summary, onStuck) => of(o.transfer.fromAccountId).finishes.request(o, { cancel: 'none', onStuck }),
+    refund: (s, _summary, onStuck) => of(s.transfer.fromAccountId).refunds.request(s, { onStuck }),
+    credit: (s) => of(s.transfer.toAccountId).credits.request(s),
+    finish: (o, _summary, onStuck) => of(o.transfer.fromAccountId).finishes.request(o, { onStuck }),
     watched: true,
   };
 }
@@ -116,7 +120,7 @@ export class TransferRun {
       debit: (s, summary) => source.forward.debitSource.executeWithOptions({ summary }, [s]),
       refund: (s, summary) => source.undo.refundDebit.executeWithOptions({ summary }, [s]),
       credit: (s, summary) => destination.pivot.creditDestination.executeWithOptions({ summary }, [s]),
-      finish: (o, summary) => source.undo.finishTransfer.executeWithOptions({ summary }, [o]),
+      finish: (o, summary) => source.settle.finishTransfer.executeWithOptions({ summary }, [o]),
     };
     const onStuck = (now: boolean) => {
       this.stuck = now;
@@ -139,7 +143,7 @@ export class TransferRun {
       decide: (decision, branchIds) => branchIds.forEach((b) => this.decisions.set(b, decision)),
     };
     const record = (final: TransferStatus, why?: FlowReason) =>
-      saga.retriable('record-outcome', () => ledger.finish({ transfer, status: final, reason: why }, `Record ${final}${why ? ` (${why.code})` : ''}`, onStuck));
+      saga.always('record-outcome', () => ledger.finish({ transfer, status: final, reason: why }, `Record ${final}${why ? ` (${why.code})` : ''}`, onStuck));
 
     try {
       await mode.run(ctx);

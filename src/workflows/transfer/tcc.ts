@@ -19,13 +19,13 @@ export const runTcc: TransferMode = {
       {
         name: 'hold-source',
         try: () => source.forward.holdTransferFrom.executeWithOptions({ summary: `Hold ${amount} on ${fromAccountId}` }, [from]),
-        confirm: () => source.undo.confirmTransferFrom.executeWithOptions({ summary: `Take the held ${amount} from ${fromAccountId}` }, [from]),
+        confirm: () => source.settle.confirmTransferFrom.executeWithOptions({ summary: `Take the held ${amount} from ${fromAccountId}` }, [from]),
         cancel: () => source.undo.cancelTransferFrom.executeWithOptions({ summary: `Release the hold of ${amount} on ${fromAccountId}` }, [from]),
       },
       {
         name: 'pending-credit',
         try: () => destination.forward.holdTransferTo.executeWithOptions({ summary: `Pending credit of ${amount} on ${toAccountId}` }, [to]),
-        confirm: () => destination.undo.confirmTransferTo.executeWithOptions({ summary: `Apply the pending ${amount} on ${toAccountId}` }, [to]),
+        confirm: () => destination.settle.confirmTransferTo.executeWithOptions({ summary: `Apply the pending ${amount} on ${toAccountId}` }, [to]),
         cancel: () => destination.undo.cancelTransferTo.executeWithOptions({ summary: `Drop the pending ${amount} on ${toAccountId}` }, [to]),
       },
     ]);

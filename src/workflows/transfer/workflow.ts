@@ -1,13 +1,15 @@
 // The transfer flow's workflows: transferMoney runs one transfer (run.ts) as its own workflow, in the mode its input
 // names (saga, tcc or xa), and answers the progress query and the XA recovery job's decision query; transferBatch
 // runs many saga transfers side by side (batched mode).
-import { allHandlersFinished, CancellationScope, condition, isCancellation, setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { allHandlersFinished, CancellationScope, condition, isCancellation, patched, setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { gatheringOfThisRun, PIVOT_SETTLED } from '../../platform/workflow/coalesce';
 import { FlowStatusKey } from '../../platform/workflow/search-attributes';
 import { xaDecisionQuery } from '../../platform/workflow/xa';
 import {
   addTransfersSignal,
   awaitTransferUpdate,
   batchedTransferQuery,
+  batchedTransfersQuery,
   cancelTransferSignal,
   TransferIdKey,
   transferProgressQuery,
@@ -39,7 +41,11 @@ export async function transferMoney(input: TransferInput): Promise<TransferProgr
     { validator: (id) => { if (id !== input.id) throw new Error(`this run holds transfer ${input.id}, not ${id}`); } },
   );
   const result = await run.run();
-  await condition(allHandlersFinished); // every waiting caller has its answer before the run closes
+  // Every waiting caller has its answer before the run closes — also after a cancel request that came too late to
+  // undo the transfer (past its pivot it completes, and the run ends with its result, not cancelled).
+  // (Runs recorded before the patch ended cancelled then.)
+  if (patched(PIVOT_SETTLED)) await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
+  else await condition(allHandlersFinished);
   return result;
 }
 
@@ -54,7 +60,9 @@ const MAX_LISTED = 40;
  */
 export async function transferBatch(input: TransferBatchInput): Promise<TransferBatchResult> {
   const { timeouts, topology } = input;
-  const ledger = coalescedLedgerSteps(topology, timeouts); // one call per step and shard for the transfers that reach it together
+  // One call per step and shard for the transfers that reach it together; the grouping rule is decided (and, in a
+  // new run, recorded as a patch marker) before the run's first command.
+  const ledger = coalescedLedgerSteps(topology, timeouts, gatheringOfThisRun());
   const held = new Map<string, { run: TransferRun; scope: CancellationScope; done: Promise<void> }>();
   const stuck = new Set<string>();
   // Counted as they change (no pass over the batch per change): running, completed, compensated.
@@ -104,6 +112,7 @@ export async function transferBatch(input: TransferBatchInput): Promise<Transfer
   // The batch's own transfers first: signals that came with the start are delivered as soon as their handler is set.
   add(input.transfers, false); // the start's search attributes already name them
   setHandler(batchedTransferQuery, (id) => held.get(id)?.run.view());
+  setHandler(batchedTransfersQuery, (ids) => ids.map((id) => held.get(id)?.run.view()));
   setHandler(transferProgressQuery, () => { throw new Error('a batch holds many transfers: ask for one with the "transfer" query'); });
   setHandler(
     awaitTransferUpdate,

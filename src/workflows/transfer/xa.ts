@@ -44,7 +44,7 @@ export const runXa: TransferMode = {
     report.details(`Committing ${amount} ${fromAccountId} → ${toAccountId} (XA)`);
     await Promise.all(
       sides.map(({ branchId, on, what }) =>
-        saga.always(`commit:${branchId}`, () => on.undo.commitTransferBranch.executeWithOptions({ summary: `XA commit ${what}` }, [{ branchId }])),
+        saga.always(`commit:${branchId}`, () => on.settle.commitTransferBranch.executeWithOptions({ summary: `XA commit ${what}` }, [{ branchId }])),
       ),
     );
     phase('committed');
