@@ -22,10 +22,10 @@ function refuseHanging(outcome: BarrierOutcome, step: string): StepOutcome {
   return { outcome };
 }
 
-export function createLedgerActivities({ db, url }: { db: Sequelize; url: string }): LedgerActivities {
+export function createLedgerActivities({ db, url, xaFormatId }: { db: Sequelize; url: string; xaFormatId: number }): LedgerActivities {
   const one = createTransferSteps(db);
   return {
-    ...createTransferModeActivities({ db, url }),
+    ...createTransferModeActivities({ db, url, xaFormatId }),
     ...one,
     // A batch run's steps, coalesced: one call for the transfers of a batch that reach the same step on this shard
     // together; each item is still its own local transaction and barrier (eachItem).

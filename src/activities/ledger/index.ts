@@ -1,6 +1,7 @@
 // The ledger domain: accounts, ledger entries, transfers and payment holds, sharded over LEDGER_DATABASE_URLS (one
 // store and one task queue per shard; see contract.ts for the shard rule).
 import type { ServiceDefinition } from '../../platform/service';
+import { xaFormatId } from '../../platform/xa';
 import { createLedgerActivities } from './activities';
 import * as m0001 from './migrations/0001-ledger';
 import * as m0002 from './migrations/0002-pending-credits';
@@ -23,7 +24,7 @@ export const ledger: ServiceDefinition = {
     { name: '0002-pending-credits', ...m0002 },
     { name: '0003-outbox', ...m0003 },
   ],
-  activities: ({ store }) => createLedgerActivities({ db: store.db, url: store.url }),
+  activities: ({ store, config }) => createLedgerActivities({ db: store.db, url: store.url, xaFormatId: xaFormatId(config.temporal, store.url) }),
   routes: (deps) => [accountsRouter(deps), merchantsRouter(deps)],
   xa: true,
   async seed({ db, index, count }) {

@@ -98,7 +98,9 @@ export async function checkoutOrder(input: OrderInput): Promise<OrderProgress> {
   setHandler(
     cancelOrderUpdate,
     (args: CancelOrderArgs) => {
-      cancelRequest = args?.reason?.trim() || 'cancelled by request';
+      // Who cancelled: the customer through the API (code OrderCancelled, their reason or "cancelled by the customer");
+      // a Temporal cancellation is an operator's (code Cancelled, see reasonOf).
+      cancelRequest = args?.reason?.trim() || (args?.by === 'customer' ? 'cancelled by the customer' : 'cancelled by request');
       work.cancel();
       return view();
     },
