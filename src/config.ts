@@ -87,6 +87,9 @@ const schema = z.object({
   RELAY_POLL_MS: int(200, 10),
   OUTBOX_RETENTION_HOURS: z.coerce.number().positive().default(24),
   INBOX_RETENTION_DAYS: z.coerce.number().positive().default(7),
+  /** The API store: finished webhook deliveries (delivered or failed) and dead letters (replayed or not) are purged after these. */
+  WEBHOOK_DELIVERY_RETENTION_DAYS: z.coerce.number().positive().default(7),
+  DEAD_LETTER_RETENTION_DAYS: z.coerce.number().positive().default(30),
   CONSUMER_MAX_ATTEMPTS: int(5, 1, 100),
   CONSUMER_RETRY_BASE_MS: int(1_000, 1),
   CONSUMER_RETRY_MAX_MS: int(60_000, 1),
@@ -224,6 +227,8 @@ function toConfig(e: z.output<typeof schema>) {
       relayPollMs: e.RELAY_POLL_MS,
       outboxRetentionHours: e.OUTBOX_RETENTION_HOURS,
       inboxRetentionDays: e.INBOX_RETENTION_DAYS,
+      deliveryRetentionDays: e.WEBHOOK_DELIVERY_RETENTION_DAYS,
+      deadLetterRetentionDays: e.DEAD_LETTER_RETENTION_DAYS,
       retry: { maxAttempts: e.CONSUMER_MAX_ATTEMPTS, baseMs: e.CONSUMER_RETRY_BASE_MS, maxMs: e.CONSUMER_RETRY_MAX_MS },
     },
     webhooks: {

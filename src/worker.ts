@@ -104,7 +104,7 @@ export async function createWorkers(o: WorkerSetOptions): Promise<Worker[]> {
 
 /** The XA recovery job on every served store whose domain runs XA branches. */
 export function startXaRecovery(stores: OpenStore[], config: Config, decide: Parameters<typeof startXaRecoveryJob>[2], log: Logger) {
-  return stores.filter((s) => serviceNamed(s.domain).xa).map((s) => startXaRecoveryJob(s, config.xaRecovery, decide, log));
+  return stores.filter((s) => serviceNamed(s.domain).xa).map((s) => startXaRecoveryJob(s, config.xaRecovery, decide, log, config.temporal));
 }
 
 function serveArg(argv: string[]): string[] | undefined {

@@ -7,7 +7,7 @@ import { startApiEvents } from '../event-runtime';
 import { allStores } from '../stores';
 import { createMetrics } from '../platform/http/metrics';
 import { logger } from '../platform/logger';
-import { every, purgeExpiredIdempotencyKeys } from '../platform/retention';
+import { every, purgeApiStore } from '../platform/retention';
 import { openStores } from '../platform/stores';
 import { setupTracing } from '../platform/telemetry/tracing';
 import { connectClient } from '../platform/temporal/connection';
@@ -31,7 +31,7 @@ async function main() {
   // Webhook fan-out and dispatch, the dead-letter keeper, and the publisher operators' replays use.
   const events = startApiEvents({ config, live, db: stores.db('api'), log });
   const app = createApp({ config, live, stores, temporal, log, metrics: createMetrics(), draining: drain.signal, tracing: tracing.enabled, broker: events.broker });
-  const retention = every(config.retention.intervalMs, () => purgeExpiredIdempotencyKeys(stores.db('api')), log, 'api');
+  const retention = every(config.retention.intervalMs, () => purgeApiStore(stores.db('api'), config.events), log, 'api');
 
   const server: ServerType = serve({ fetch: app.fetch, hostname: config.api.host, port: config.api.port }, (info) =>
     log.info({ url: `http://${info.address}:${info.port}` }, 'api listening'),

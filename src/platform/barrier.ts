@@ -14,7 +14,8 @@
 // a branch's rows live beside the business rows they guard, so the pair commits in one local transaction.
 //
 // Growth: at most two rows per branch operation. Rows are only needed while their flow can still run, so the retention
-// job (retention.ts) deletes rows older than BARRIER_RETENTION_DAYS, far beyond any flow's lifetime.
+// job (retention.ts) deletes rows older than BARRIER_RETENTION_DAYS of the flows Temporal reports closed; a flow that
+// still runs (or that Temporal could not be asked about) keeps its rows, however old.
 import type { Sequelize, Transaction } from 'sequelize';
 import { deleteInBatches, exec, select } from './db/sql';
 
@@ -62,7 +63,7 @@ const lockConflictCodes = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT']);
 /** Lock conflicts met by this process's barrier transactions (each one retried in place or, past the attempts, failed). */
 export const lockConflicts = { retried: 0 };
 
-function isLockConflict(err: unknown): boolean {
+export function isLockConflict(err: unknown): boolean {
   const e = err as { parent?: { code?: string }; original?: { code?: string }; code?: string };
   return lockConflictCodes.has(e?.parent?.code ?? e?.original?.code ?? e?.code ?? '');
 }

@@ -4,11 +4,20 @@
 // broker confirmed it, so a crash anywhere loses nothing (at worst a row is published again; its message id is the
 // event id and consumers keep an inbox of ids).
 //
+// One aggregate's events go out in the order their transactions committed. The `seq` of a row is allocated when it is
+// inserted, not when it commits, so two transactions recording events of one aggregate could commit in the other
+// order than their seqs (and the later seq be published first, or second after the earlier one was already visible):
+// recordEvent therefore first takes the aggregate's row in `outbox_heads`, held until its transaction ends. A second
+// transaction with an event of the same aggregate waits there, and allocates its seq only after the first committed
+// (or rolled back): per aggregate, seq order is commit order, and the committed rows are always a prefix of them.
+//
 // Any number of relays may run over one outbox: each claims a batch with `FOR UPDATE SKIP LOCKED`, and keeps the
 // order of each aggregate's events — it publishes an aggregate's rows one after the other, and leaves a row whose
 // aggregate has an earlier unpublished row held by another relay. A relay killed mid-batch rolls its claim back.
 import { Transaction, type Sequelize } from 'sequelize';
 import { retryLockConflicts } from './barrier';
+import { createTables, dropTables, type Table } from './db/ddl';
+import type { Migration } from './db/migrate';
 import { exec, select, deleteInBatches } from './db/sql';
 import type { BrokerNames } from './broker';
 import { within } from './timeout';
@@ -31,8 +40,28 @@ export const outboxTable = `CREATE TABLE outbox (
   KEY outbox_aggregate (aggregate_id, seq)
 )`;
 
-/** Writes `event` into the outbox in transaction `t` (the business write's own). */
+/** One row per aggregate with recent events: the lock that orders its events' transactions (see above). */
+export const outboxHeadsTable = `CREATE TABLE outbox_heads (
+  aggregate_id VARCHAR(128) NOT NULL PRIMARY KEY,
+  events BIGINT NOT NULL,
+  touched_at DATETIME(3) NOT NULL,
+  KEY outbox_heads_age (touched_at)
+)`;
+
+/** Migration 0004-outbox-heads of every service with an outbox (each re-exports these from its migrations folder). */
+export const outboxHeadsTables: Table[] = [['outbox_heads', outboxHeadsTable]];
+export const upOutboxHeads: Migration = ({ context: { sequelize } }) => createTables(sequelize, outboxHeadsTables);
+export const downOutboxHeads: Migration = ({ context: { sequelize } }) => dropTables(sequelize, outboxHeadsTables);
+
+/** Writes `event` into the outbox in transaction `t` (the business write's own), after its aggregate's head row. */
 export async function recordEvent(db: Sequelize, t: Transaction, event: EventEnvelope): Promise<void> {
+  // A primary-key upsert: an index-record lock on the aggregate's row only (no gap), held until `t` ends.
+  await exec(
+    db,
+    'INSERT INTO outbox_heads (aggregate_id, events, touched_at) VALUES (?, 1, NOW(3)) ON DUPLICATE KEY UPDATE events = events + 1, touched_at = NOW(3)',
+    [event.aggregateId],
+    t,
+  );
   await exec(
     db,
     'INSERT INTO outbox (event_id, type, version, aggregate_id, payload, occurred_at) VALUES (?, ?, ?, ?, ?, ?)',
@@ -72,8 +101,8 @@ export async function relayBatch(db: Sequelize, publisher: Publisher, names: Bro
       if (!rows.length) return 0;
       const mine = new Set(rows.map((r) => Number(r.seq)));
       const maxSeq = Math.max(...mine);
-      // Rows of the same aggregates that another relay holds (or that are not yet visible to the claim): a later row of
-      // such an aggregate waits for a later pass.
+      // Rows of the same aggregates that another relay holds: a later row of such an aggregate waits for a later pass.
+      // (A row not yet committed is never in front of a committed one of its aggregate: recordEvent's head row.)
       const foreign = await select<{ aggregate_id: string; seq: number }>(
         db,
         'SELECT aggregate_id, seq FROM outbox WHERE published_at IS NULL AND aggregate_id IN (?) AND seq < ?',
@@ -138,7 +167,11 @@ export async function outboxBacklog(db: Sequelize): Promise<{ backlog: number; o
   return { backlog: Number(row?.n ?? 0), oldestSeconds: oldest ? Math.max(0, (Date.now() - oldest) / 1000) : 0 };
 }
 
-/** Deletes rows published before `olderThan` (the retention job). Unpublished rows are never purged. */
-export function purgePublishedEvents(db: Sequelize, olderThan: Date): Promise<number> {
+/**
+ * Deletes rows published before `olderThan` (the retention job), and the head rows of aggregates with no event since
+ * then (the next event re-creates one; a head held by an open transaction waits for it). Unpublished rows stay.
+ */
+export async function purgePublishedEvents(db: Sequelize, olderThan: Date): Promise<number> {
+  await deleteInBatches(db, 'outbox_heads', 'touched_at < ?', [olderThan]);
   return deleteInBatches(db, 'outbox', 'published_at IS NOT NULL AND published_at < ?', [olderThan]);
 }

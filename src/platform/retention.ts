@@ -1,6 +1,7 @@
-// Periodic purge of rows that outlived their purpose, per database: barrier rows of finished flows (every domain
-// store) and expired idempotency keys (the API's store). Safe to run in every process at once (deletes are idempotent
-// and batched).
+// Periodic purge of rows that outlived their purpose, per database: barrier rows of finished flows, published outbox
+// rows and consumed event ids (every domain store); expired idempotency keys, the webhooks consumer's inbox, finished
+// webhook deliveries and old dead letters (the API's store). Safe to run in every process at once (deletes are
+// idempotent and batched).
 //
 // A barrier row is deleted only when it is older than BARRIER_RETENTION_DAYS *and* its flow can no longer run. Age
 // alone is not enough: a flow can outlive any retention (an approval that waits, a compensation retried for days),
@@ -82,6 +83,24 @@ export async function purgeEventRows(db: Sequelize, events: EventRetention, now 
   const outbox = await purgePublishedEvents(db, new Date(now.getTime() - events.outboxRetentionHours * 3600_000));
   const inbox = events.inbox ? await purgeInbox(db, new Date(now.getTime() - events.inboxRetentionDays * 86_400_000)) : 0;
   return { publishedEvents: outbox, inboxRows: inbox };
+}
+
+export type ApiRetention = Pick<Config['events'], 'inboxRetentionDays' | 'deliveryRetentionDays' | 'deadLetterRetentionDays'>;
+
+/**
+ * The API store's purge: expired idempotency keys; inbox rows older than INBOX_RETENTION_DAYS (an event redelivered
+ * later would be fanned out again); deliveries that ended (delivered or failed) more than WEBHOOK_DELIVERY_RETENTION_DAYS
+ * after their event — a pending one stays whatever its age, its retries end by WEBHOOK_RETRY_FOR_MS; dead letters older
+ * than DEAD_LETTER_RETENTION_DAYS, replayed or not (the sagaflow_dead_letters gauge alerts long before).
+ */
+export async function purgeApiStore(db: Sequelize, events: ApiRetention, now = new Date()) {
+  const ago = (days: number) => new Date(now.getTime() - days * 86_400_000);
+  return {
+    ...(await purgeExpiredIdempotencyKeys(db, now)),
+    inboxRows: await purgeInbox(db, ago(events.inboxRetentionDays)),
+    webhookDeliveries: await deleteInBatches(db, 'webhook_deliveries', "status IN ('delivered', 'failed') AND created_at < ?", [ago(events.deliveryRetentionDays)]),
+    deadLetters: await deleteInBatches(db, 'dead_letters', 'dead_at < ?', [ago(events.deadLetterRetentionDays)]),
+  };
 }
 
 export type EventRetention = Pick<Config['events'], 'outboxRetentionHours' | 'inboxRetentionDays'> & { inbox: boolean };

@@ -4,27 +4,29 @@
 // prepared branch whose flow Temporal does not know (presumed abort).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reject } from '../../src/platform/activity';
-import { temporalDecider, recoverPrepared } from '../../src/platform/xa-recovery';
+import { temporalDecider, recoverPrepared, xaTarget, type Decider, type XaTarget } from '../../src/platform/xa-recovery';
 import { commitBranch, connect, HangingBranchError, prepareBranch, recoverXids, rollbackBranch, xidSql, type Xid } from '../../src/platform/xa';
 import { account, createAccount, createFlowsEnv, ledgerDb, uid, type FlowsEnv } from '../helpers/env';
 
 describe('XA branches', () => {
   let ctx: FlowsEnv;
   let url: string;
+  let target: XaTarget;
   beforeAll(async () => {
     ctx = await createFlowsEnv();
     url = ctx.stores.of('ledger')[0].url;
+    target = xaTarget({ namespace: ctx.config.temporal.namespace, taskQueuePrefix: uid('xatest-') }, url);
   });
   afterAll(() => ctx?.close());
 
-  const xid = (): Xid => ({ gtrid: uid('transfer-xatest-'), bqual: 'xa-from' });
+  const xid = (): Xid => ({ gtrid: uid('transfer-xatest-'), bqual: 'xa-from', formatId: target.formatId });
   const credit = (accountId: string, amount: number) => async (conn: Awaited<ReturnType<typeof connect>>) => {
     await conn.query('UPDATE accounts SET balance = balance + ? WHERE id = ?', [amount, accountId]);
   };
   async function prepared(x: Xid) {
     const conn = await connect(url);
     try {
-      return (await recoverXids(conn)).some((p) => p.gtrid === x.gtrid && p.bqual === x.bqual);
+      return (await recoverXids(conn, [x.formatId ?? 1])).some((p) => p.gtrid === x.gtrid && p.bqual === x.bqual);
     } finally {
       conn.destroy();
     }
@@ -115,11 +117,11 @@ describe('XA branches', () => {
     await prepareBranch(url, x, credit(acc, 77));
     const seen = new Map<string, number>();
     const decide = temporalDecider(ctx.env.client);
-    const only = async (y: Xid) => (y.gtrid === x.gtrid ? decide(y) : ('wait' as const));
-    const first = await recoverPrepared(url, only, seen, 60_000);
+    const only: Decider = async (y, o) => (y.gtrid === x.gtrid ? decide(y, o) : 'wait');
+    const first = await recoverPrepared(target, only, seen, 60_000);
     expect(first.rolledBack).toBe(0); // too young: the flow may still be deciding
     expect(await prepared(x)).toBe(true);
-    const later = await recoverPrepared(url, only, seen, 60_000, Date.now() + 61_000);
+    const later = await recoverPrepared(target, only, seen, 60_000, Date.now() + 61_000);
     expect(later.rolledBack).toBe(1);
     expect(await prepared(x)).toBe(false);
     expect(await account(ctx, acc)).toEqual({ balance: 0, frozen: 0 });

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newTransferId } from '../../src/activities/ledger/reads';
 import { transferProgressQuery, transferWorkflowId, type Consistency, type TransferProgress } from '../../src/workflows/transfer/contract';
-import { recoverPrepared, temporalDecider } from '../../src/platform/xa-recovery';
+import { recoverPrepared, temporalDecider, xaTarget, type Decider } from '../../src/platform/xa-recovery';
 import { account, createAccount, createFlowsEnv, fastTimeouts, moneyIn, pendingOf, preparedXa, startWorkers, topologyFor, uid, withWorker, type FlowsEnv } from '../helpers/env';
 import { until } from '../helpers/wait';
 
@@ -94,7 +94,7 @@ describe('transfer modes under failures', () => {
     await leftClean(id, from, to, 2_500);
   });
 
-  it('xa: when a branch prepared but the worker died before reporting it, then the retry finds it with XA RECOVER and prepares nothing twice', async () => {
+  it('xa: when a branch prepared but the worker died before reporting it, then the retry learns from XA START that it prepared and prepares nothing twice', async () => {
     const { from, to, first } = await accounts();
     const { id, result } = await run('xa', from, to, (i) => (i.type === 'prepareTransferBranch' && i.branchId === first && i.attempt === 1 ? 'lose-after' : undefined));
     expect(result).toMatchObject({ status: 'COMPLETED' });
@@ -133,8 +133,8 @@ describe('transfer modes under failures', () => {
     const decide = temporalDecider(ctx.env.client);
     let committed = 0;
     for (const shard of ctx.stores.of('ledger')) {
-      const only = async (x: { gtrid: string; bqual: string }) => (x.gtrid === transferWorkflowId(args.id) ? decide(x) : ('wait' as const));
-      committed += (await recoverPrepared(shard.url, only, new Map(), 0)).committed;
+      const only: Decider = async (x, o) => (x.gtrid === transferWorkflowId(args.id) ? decide(x, o) : 'wait');
+      committed += (await recoverPrepared(xaTarget({ namespace: ctx.config.temporal.namespace, taskQueuePrefix: prefix }, shard.url), only, new Map(), 0)).committed;
     }
     expect(committed).toBeGreaterThanOrEqual(1);
     stopAll(dying);
@@ -156,8 +156,8 @@ describe('transfer modes under failures', () => {
         await handle.terminate('operator: stop it');
         const decide = temporalDecider(ctx.env.client);
         for (const shard of ctx.stores.of('ledger')) {
-          const only = async (x: { gtrid: string; bqual: string }) => (x.gtrid === transferWorkflowId(args.id) ? decide(x) : ('wait' as const));
-          await recoverPrepared(shard.url, only, new Map(), 0);
+          const only: Decider = async (x, o) => (x.gtrid === transferWorkflowId(args.id) ? decide(x, o) : 'wait');
+          await recoverPrepared(xaTarget({ namespace: ctx.config.temporal.namespace, taskQueuePrefix: topology.queuePrefix }, shard.url), only, new Map(), 0);
         }
         expect(await preparedXa(ctx, transferWorkflowId(args.id))).toEqual([]);
         await leftClean(args.id, from, to, 0);

@@ -4,6 +4,7 @@ import { exec } from '../../platform/db/sql';
 import { createInventoryActivities } from './activities';
 import * as m0001 from './migrations/0001-inventory';
 import * as m0003 from './migrations/0003-outbox';
+import * as m0004 from './migrations/0004-outbox-heads';
 import { productsRouter } from './routes';
 
 export const inventory: ServiceDefinition = {
@@ -12,6 +13,7 @@ export const inventory: ServiceDefinition = {
   migrations: [
     { name: '0001-inventory', ...m0001 },
     { name: '0003-outbox', ...m0003 },
+    { name: '0004-outbox-heads', ...m0004 },
   ],
   activities: ({ store }) => createInventoryActivities({ db: store.db }),
   routes: (deps) => [productsRouter(deps)],

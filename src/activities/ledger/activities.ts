@@ -18,10 +18,10 @@ import { createPaymentActivities } from './payments';
 import { createTransferModeActivities } from './transfer-modes';
 
 
-export function createLedgerActivities({ db, url }: { db: Sequelize; url: string }): LedgerActivities {
+export function createLedgerActivities({ db, url, xaFormatId }: { db: Sequelize; url: string; xaFormatId: number }): LedgerActivities {
   const one = createTransferSteps(db);
   return {
-    ...createTransferModeActivities({ db, url }),
+    ...createTransferModeActivities({ db, url, xaFormatId }),
     ...createPaymentActivities(db),
     ...one,
     // A batch run's steps, coalesced: one call for the transfers of a batch that reach the same step on this shard

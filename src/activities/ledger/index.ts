@@ -1,10 +1,12 @@
 // The ledger domain: accounts, ledger entries, transfers and payment holds, sharded over LEDGER_DATABASE_URLS (one
 // store and one task queue per shard; see contract.ts for the shard rule).
 import type { ServiceDefinition } from '../../platform/service';
+import { xaFormatId } from '../../platform/xa';
 import { createLedgerActivities } from './activities';
 import * as m0001 from './migrations/0001-ledger';
 import * as m0002 from './migrations/0002-pending-credits';
 import * as m0003 from './migrations/0003-outbox';
+import * as m0004 from './migrations/0004-outbox-heads';
 import { openAccount } from './money';
 import { accountsRouter, merchantsRouter } from './routes';
 import { shardOf } from './contract';
@@ -22,8 +24,9 @@ export const ledger: ServiceDefinition = {
     { name: '0001-ledger', ...m0001 },
     { name: '0002-pending-credits', ...m0002 },
     { name: '0003-outbox', ...m0003 },
+    { name: '0004-outbox-heads', ...m0004 },
   ],
-  activities: ({ store }) => createLedgerActivities({ db: store.db, url: store.url }),
+  activities: ({ store, config }) => createLedgerActivities({ db: store.db, url: store.url, xaFormatId: xaFormatId(config.temporal, store.url) }),
   routes: (deps) => [accountsRouter(deps), merchantsRouter(deps)],
   xa: true,
   async seed({ db, index, count }) {

@@ -20,7 +20,9 @@ const insertTransfer = `INSERT INTO transfers (id, from_account_id, to_account_i
   VALUES (?, ?, ?, ?, ?, ?, 'RUNNING', NOW(3), NOW(3))`;
 const transferRow = (x: TransferRecord) => [x.id, x.fromAccountId, x.toAccountId, x.amount, x.currency, x.memo ?? null];
 
-export function createTransferModeActivities({ db, url }: { db: Sequelize; url: string }) {
+export function createTransferModeActivities({ db, url, xaFormatId }: { db: Sequelize; url: string; xaFormatId: number }) {
+  /** The xid of a branch: the flow's workflow id and the branch id (its barrier key), owned by this deployment and database. */
+  const xidOf = (branchId: string): Xid => ({ gtrid: branch(branchId).flowId, bqual: branchId, formatId: xaFormatId });
   const movement = (x: TransferRecord, accountId: string, flowId: string, step: string, kind: string) => ({
     accountId,
     amount: x.amount,
@@ -87,11 +89,6 @@ export function createTransferModeActivities({ db, url }: { db: Sequelize; url: 
       return { outcome: await rollbackBranch(url, xidOf(branchId)) };
     },
   };
-}
-
-/** The xid of a branch: the flow's workflow id and the branch id (both readable in XA RECOVER). */
-function xidOf(branchId: string): Xid {
-  return { gtrid: branch(branchId).flowId, bqual: branchId };
 }
 
 /** One signed movement inside an XA branch: a conditional update plus its ledger line, or a business rejection. */

@@ -4,6 +4,7 @@ import { OrderCancelled, OrderConfirmed } from '../../events/catalog';
 import { createLoyaltyActivities, orderEventsHandler } from './activities';
 import * as m0001 from './migrations/0001-loyalty';
 import * as m0003 from './migrations/0003-outbox';
+import * as m0004 from './migrations/0004-outbox-heads';
 import { customersRouter } from './routes';
 
 export const loyalty: ServiceDefinition = {
@@ -12,6 +13,7 @@ export const loyalty: ServiceDefinition = {
   migrations: [
     { name: '0001-loyalty', ...m0001 },
     { name: '0003-outbox', ...m0003 },
+    { name: '0004-outbox-heads', ...m0004 },
   ],
   activities: ({ store }) => createLoyaltyActivities({ db: store.db }),
   consumers: [

@@ -7,17 +7,12 @@ import { exec, select } from '../../platform/db/sql';
 import { newEvent } from '../../platform/events';
 import { recordEvent } from '../../platform/outbox';
 import { OrderCancelled, OrderConfirmed } from '../../events/catalog';
-import { MAX_ORDER_TOTAL, OrderErrors, type CreatedOrder, type NewOrder, type OrderActivities, type OrderLineDto, type OrderStatus, type OrderStatusChange } from './contract';
+import { MAX_ORDER_TOTAL, orderTotal, OrderErrors, type CreatedOrder, type NewOrder, type OrderActivities, type OrderLineDto, type OrderStatus, type OrderStatusChange } from './contract';
 
 async function loadOrder(db: Sequelize, id: string, t?: Transaction): Promise<CreatedOrder> {
   const [order] = await select<{ total: number; currency: string }>(db, 'SELECT total, currency FROM orders WHERE id = ?', [id], t);
   const items = await select<OrderLineDto>(db, 'SELECT sku, quantity, price FROM order_items WHERE order_id = ? ORDER BY line_no', [id], t);
   return { total: Number(order.total), currency: order.currency, items: items.map((i) => ({ ...i, price: Number(i.price) })) };
-}
-
-/** The exact total of priced lines (BigInt: 50 lines × 1000 units × 10^12 would pass 2^53 as a JS number). */
-export function orderTotal(items: OrderLineDto[]): bigint {
-  return items.reduce((sum, i) => sum + BigInt(i.price) * BigInt(i.quantity), 0n);
 }
 
 export function createOrderActivities({ db }: { db: Sequelize }): OrderActivities {

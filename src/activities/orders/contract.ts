@@ -47,6 +47,11 @@ export interface CreatedOrder {
 /** The most one order may total, in minor units: the largest amount one payment may move. */
 export const MAX_ORDER_TOTAL = 1_000_000_000_000n;
 
+/** The exact total of priced lines (BigInt: 50 lines × 1000 units × 10^12 would pass 2^53 as a JS number). */
+export function orderTotal(items: Pick<OrderLineDto, 'price' | 'quantity'>[]): bigint {
+  return items.reduce((sum, i) => sum + BigInt(i.price) * BigInt(i.quantity), 0n);
+}
+
 export interface OrderStatusChange {
   orderId: string;
   status: OrderStatus;

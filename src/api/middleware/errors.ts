@@ -1,5 +1,6 @@
 // The single place where failures become responses: every error maps to the envelope with its HTTP status, and no
 // stack, SQL or payload ever leaves the process (internal errors are logged by type and message only).
+import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { isTransientDbError } from '../../platform/db/transient';
@@ -46,6 +47,9 @@ export function toApiError(err: unknown): ApiError | null {
     return new ApiError(Codes.unavailable, 'the flow did not answer in time; safe to retry');
   }
   if (isTemporalUnavailable(err)) return new ApiError(Codes.unavailable, 'Temporal is unavailable; safe to retry');
+  // A cancel (or signal) for a flow that closed between the read that found it running and the call: the flow exists
+  // (its read came first), it is just over — a conflict with its state, like an order's (409), not an internal error.
+  if (err instanceof WorkflowNotFoundError) return new ApiError(Codes.conflict, 'the flow has already finished');
   return null;
 }
 

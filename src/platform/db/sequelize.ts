@@ -1,8 +1,9 @@
 // Builds one Sequelize instance per database: mysql2 driver, pool from config, UTC, BIGINT money returned as JS
 // numbers (amounts are bounded by 10^12 at the edge, far below 2^53). SQL is never logged: statements carry business
 // data. Models are not used: every domain speaks plain SQL to its own tables (see sql.ts).
-// Every connection runs at READ COMMITTED, set once when it is opened: a transaction then costs START TRANSACTION and
-// COMMIT, not a SET SESSION round trip in front of each (the barrier's reasoning assumes READ COMMITTED).
+// Every pooled connection runs at READ COMMITTED, set once when it is opened (afterConnect below): a transaction then
+// costs START TRANSACTION and COMMIT, not a SET SESSION round trip in front of each (the barrier's reasoning assumes
+// READ COMMITTED). The XA branches' dedicated connections (xa.ts) set the same level with SET_ISOLATION.
 import { Sequelize } from 'sequelize';
 import type { Config } from '../../config';
 

@@ -53,6 +53,8 @@ export interface OrderProgress {
 
 export interface CancelOrderArgs {
   reason?: string;
+  /** Who asked: `customer` from the API's cancel route (absent in updates sent before it said so). */
+  by?: 'customer';
 }
 
 export const orderProgressQuery = defineQuery<OrderProgress>('progress');
