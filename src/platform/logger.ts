@@ -10,7 +10,7 @@ const remember = (l: pino.Logger) => void made.add(new WeakRef(l));
 export function logger(config: Pick<Config, 'logLevel'>) {
   const root = pino({
     level: config.logLevel,
-    base: { service: 'sagaflow' },
+    base: { service: 'sagaflow', pid: process.pid }, // the pid: whom to send SIGHUP (hot reload)
     redact: ['authorization', 'req.headers.authorization', '*.apiKey', '*.password', 'idempotencyKey'],
     onChild: remember,
   });
