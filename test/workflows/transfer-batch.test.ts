@@ -63,7 +63,8 @@ describe('transferBatch', () => {
           workflowId: transferBatchWorkflowId(batchId),
           args: [{ batchId, timeouts: fastTimeouts, topology, transfers: [t1, t2] }],
         });
-        await until(async () => (await account(ctx, a))?.balance === 900);
+        // Debited, and its credit waiting for shard 1.
+        await until(async () => (await handle.query(batchedTransferQuery, t1.id))?.steps.some((st) => st.name === 'credit' && st.state === 'running') ?? false);
         await handle.signal(cancelTransferSignal, t1.id);
         return (await handle.result()) as TransferBatchResult;
       },
