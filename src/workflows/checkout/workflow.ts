@@ -118,8 +118,8 @@ class CheckoutRun {
     setHandler(
       cancelOrderUpdate,
       (args: CancelOrderArgs) => {
-        // Who cancelled: the customer through the API (code OrderCancelled, their reason or "cancelled by the customer");
-        // a Temporal cancellation is an operator's (code Cancelled, see reasonOf).
+        // Who cancelled: the customer through the API (code OrderCancelled, their reason or "cancelled by the
+        // customer"); a Temporal cancellation is an operator's (code Cancelled, see reasonOf).
         this.cancelRequest = args?.reason?.trim() || (args?.by === 'customer' ? 'cancelled by the customer' : 'cancelled by request');
         this.work.cancel();
         return this.view();
