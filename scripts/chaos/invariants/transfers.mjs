@@ -34,7 +34,7 @@ function checkTransfer(f, row, { net, steps }, v, ctx, shardOf) {
     // The credit is the pivot: a compensated transfer was never credited (nor reversed), its debit refunded.
     const bad = Object.values(net).some((x) => x !== 0) || !!steps.debit !== !!steps['refund-debit'] || !!steps.credit || !!steps['reverse-credit'];
     if (bad) v('transfer-effects', { ...ctx, steps: names, net });
-    if (f.reasonCode !== 'InsufficientFunds') v('unexpected-compensation', ctx);
+    if (f.reasonCode !== 'InsufficientFunds' && !(f.cancelRequested && f.reasonCode === 'Cancelled')) v('unexpected-compensation', ctx);
   }
   for (const e of Object.values(steps)) if (e.shard !== shardOf(e.account_id)) v('movement-on-wrong-shard', { ...ctx, step: e.step, shard: e.shard });
   if (f.kind === 'transfer-huge' && f.status !== 'COMPENSATED') v('expected-insufficient-funds', ctx);
