@@ -12,7 +12,7 @@ import { createLiveConfig } from './platform/config-reload';
 import { databaseAnswers, gatedWorker } from './platform/temporal/gated-worker';
 import { serviceNamed, serviceStores } from './activities';
 import { startDomainEvents } from './event-runtime';
-import { runOfFlow, workflowModules } from './workflows';
+import { runsOfFlow, workflowModules } from './workflows';
 import { logger, type Logger } from './platform/logger';
 import { startRetentionJob, temporalRunningFlows } from './platform/retention';
 import { startXaRecoveryJob, temporalDecider } from './platform/xa-recovery';
@@ -141,7 +141,7 @@ async function main() {
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => gates.forEach((g) => g.shutdown()));
   // Retention asks Temporal which flows still run before it deletes their barrier rows (a client connection of its own).
   const client = stores.list.length ? await connectClient(config.temporal) : undefined;
-  const running = client ? temporalRunningFlows(client, runOfFlow) : async () => new Set<string>();
+  const running = client ? temporalRunningFlows(client, runsOfFlow) : async () => new Set<string>();
   const retention = stores.list.map((s) =>
     startRetentionJob(s, config.retention, running, log, { ...config.events, inbox: Boolean(serviceNamed(s.domain).consumers?.length) }),
   );

@@ -22,19 +22,25 @@ import type { OpenStore } from './stores';
 export type RunningFlows = (flowIds: string[]) => Promise<Set<string>>;
 
 /** Asks Temporal, flow by flow (a few at a time): running, or not known to be closed, counts as running. */
-/** `runOf` maps a flow id to the workflow that runs it (a batch run holds many flows; default: the flow's own). */
-export function temporalRunningFlows(client: Client, runOf: (flowId: string) => string = (id) => id, concurrency = 8): RunningFlows {
+/**
+ * `runsOf` maps a flow id to the workflows that may run it (a batch run holds many flows, and a batched flow whose
+ * batch closed without it runs as a workflow of its own; default: the flow's own): it runs while any of them does.
+ */
+export function temporalRunningFlows(client: Client, runsOf: (flowId: string) => string[] = (id) => [id], concurrency = 8): RunningFlows {
   return async (flowIds) => {
     const running = new Set<string>();
     const queue = [...flowIds];
     await Promise.all(
       Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
         for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
-          try {
-            const d = await client.workflow.getHandle(runOf(id)).describe();
-            if (d.status.name === 'RUNNING') running.add(id);
-          } catch (err) {
-            if (!(err instanceof WorkflowNotFoundError)) running.add(id); // unsure: keep its rows
+          for (const workflowId of runsOf(id)) {
+            try {
+              const d = await client.workflow.getHandle(workflowId).describe();
+              if (d.status.name === 'RUNNING') running.add(id);
+            } catch (err) {
+              if (!(err instanceof WorkflowNotFoundError)) running.add(id); // unsure: keep its rows
+            }
+            if (running.has(id)) break;
           }
         }
       }),

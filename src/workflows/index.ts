@@ -11,8 +11,11 @@ export const flows: readonly FlowDefinition[] = [transfer, checkout, tip];
 /** Every search attribute a flow sets, for registering on the namespace. */
 export const searchAttributes: SearchAttributeTypes = Object.assign({}, commonSearchAttributes, ...flows.map((f) => f.searchAttributes));
 
-/** The workflow that runs a flow: a batch run holding it, or the flow's own workflow. */
-export const runOfFlow = (flowId: string): string => flows.map((f) => f.runOf?.(flowId)).find(Boolean) ?? flowId;
+/** The workflows that may run a flow: a batch run holding it, and the flow's own workflow (always). */
+export const runsOfFlow = (flowId: string): string[] => {
+  const batch = flows.map((f) => f.runOf?.(flowId)).find(Boolean);
+  return batch ? [batch, flowId] : [flowId];
+};
 
 /** The modules the workflow bundle is built from. */
 export const workflowModules: readonly string[] = flows.map((f) => f.workflowsPath);
