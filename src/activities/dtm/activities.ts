@@ -9,8 +9,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Sequelize } from 'sequelize';
 import { exec } from '../../platform/db/sql';
-import { DtmErrors, type BranchCall, type BranchOutcome, type DtmActivities, type TransRecord } from './contract';
-import { readAnswer } from './contract';
+import { DtmErrors, readAnswer, type BranchCall, type BranchOutcome, type DtmActivities, type TransRecord } from './contract';
 import { checkBranchUrl, UnsafeUrlError, type BranchUrlPolicy } from './url-policy';
 
 const MAX_RETRY_DELAY_MS = 3600_000;

@@ -2,8 +2,7 @@
 // workflow's retention, and refuses to restart a gid it shows finished).
 import { select } from '../../platform/db/sql';
 import type { Stores } from '../../platform/stores';
-import type { TransRecord } from './contract';
-import type { TransStatus } from './contract';
+import type { TransRecord, TransStatus } from './contract';
 
 interface Row {
   id: number;

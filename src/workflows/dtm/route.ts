@@ -156,7 +156,8 @@ export function dtmRouter(deps: AppDeps): Mount {
       const ack = await startOrJoin(c, endpoint, body);
       if (ack.result !== 'SUCCESS' || endpoint !== 'submit' || !body.options.waitResult) return answer(c, endpoint, body.transType, ack.result, ack.message);
       // wait_result: answer once the transaction has ended: 200 if it succeeded, 409 with the rollback reason if not.
-      const seconds = Math.max(1, (body.options.requestTimeoutS || Math.floor(config.api.requestTimeoutMs / 1000)) - 1);
+      // A client that stops waiting sooner sees an error, as it would from a 425: waiting longer never answers worse.
+      const seconds = Math.max(1, Math.floor(config.api.requestTimeoutMs / 1000) - 1);
       const final = await waitWithin(deps, seconds, () => temporal.workflow.getHandle(dtmWorkflowId(body.gid)).result() as Promise<TransRecord>);
       if (!final) return answer(c, endpoint, body.transType, 'ONGOING', 'the transaction is still running');
       return final.status === 'succeed' ? answer(c, endpoint, body.transType, 'SUCCESS') : answer(c, endpoint, body.transType, 'FAILURE', final.rollback_reason || final.status);

@@ -4,8 +4,7 @@
 // server (never a loop here), with a summary per call so the Web UI shows the branches as steps.
 import { ApplicationFailure } from '@temporalio/common';
 import { log, proxyActivities, setCurrentDetails, upsertSearchAttributes, type ActivityOptions } from '@temporalio/workflow';
-import { dtmQueue, type BranchOutcome, type BranchRecord, type DtmActivities, type TransRecord } from '../../activities/dtm/contract';
-import { dtmDefaults, type BranchOp, type TransStatus } from '../../activities/dtm/contract';
+import { dtmDefaults, dtmQueue, type BranchOp, type BranchOutcome, type BranchRecord, type DtmActivities, type TransRecord, type TransStatus } from '../../activities/dtm/contract';
 import { FlowStatusKey } from '../../platform/workflow/search-attributes';
 import type { DtmStart, TransBody } from './contract';
 
