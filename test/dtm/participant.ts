@@ -32,7 +32,7 @@ export interface Participant {
   balance(account: string): Promise<{ balance: number; trying: number }>;
   effects(gid: string): Promise<Effect[]>;
   /** A 2-phase message's local transaction: the `msg` barrier row and the effect, committed or rolled back together. */
-  localTransaction(gid: string, account: string, amount: number, commit: boolean): Promise<void>;
+  localTransaction(gid: string, account: string, amount: number, commit: boolean): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -149,8 +149,8 @@ export async function startParticipant(dbUrl: string, coordinator?: () => string
     const outcome = await inTransaction(db, async (c) => {
       if (!(await barrier(c, transType, gid, branchId, op))) return 'skipped';
       await applyEffect(c, effect);
-      const [rows] = await c.query('SELECT balance FROM accounts WHERE user_id = ?', [effect.account]);
-      if (Number((rows as Array<{ balance: number }>)[0].balance) < 0) throw Object.assign(new Error('insufficient'), { business: true });
+      const [rows] = await c.query('SELECT balance + LEAST(trying, 0) AS available FROM accounts WHERE user_id = ?', [effect.account]);
+      if (Number((rows as Array<{ available: number }>)[0].available) < 0) throw Object.assign(new Error('insufficient'), { business: true });
       return 'applied';
     }).catch((err) => {
       if (err.business) return 'rejected';
@@ -214,12 +214,16 @@ export async function startParticipant(dbUrl: string, coordinator?: () => string
       return (rows as Effect[]).map((r) => ({ ...r, amount: Number(r.amount) }));
     },
     async localTransaction(gid, account, amount, commit) {
-      await inTransaction(db, async (c) => {
-        await c.query('INSERT IGNORE INTO barrier (trans_type, gid, branch_id, op, barrier_id, reason) VALUES (?, ?, ?, ?, ?, ?)', ['msg', gid, '00', 'msg', '01', 'msg']);
+      return inTransaction(db, async (c) => {
+        const [r] = await c.query('INSERT IGNORE INTO barrier (trans_type, gid, branch_id, op, barrier_id, reason) VALUES (?, ?, ?, ?, ?, ?)', ['msg', gid, '00', 'msg', '01', 'msg']);
+        // The back-check already decided (its `rollback` row is there): too late, as DTM's barrier says.
+        if ((r as { affectedRows: number }).affectedRows === 0) throw Object.assign(new Error('msg duplicate'), { business: true });
         await applyEffect(c, { gid, branch_id: '00', op: 'action', account, amount });
         if (!commit) throw Object.assign(new Error('local transaction rolled back'), { business: true });
+        return true;
       }).catch((err) => {
         if (!err.business) throw err;
+        return false;
       });
     },
     async close() {
