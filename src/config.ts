@@ -67,6 +67,8 @@ const schema = z.object({
   ORDERS_DATABASE_URL: z.string().url().optional(),
   LOYALTY_DATABASE_URL: z.string().url().optional(),
   API_DATABASE_URL: z.string().url().optional(),
+  /** The DTM-protocol coordinator's durable transaction record (the `dtm` service). */
+  DTM_DATABASE_URL: z.string().url().optional(),
   DB_POOL_MAX: int(20, 1),
   DB_POOL_MIN: int(0, 0),
   DB_POOL_ACQUIRE_MS: int(30_000, 100),
@@ -136,7 +138,11 @@ const schema = z.object({
   SUPERVISOR_STATE_FILE: z.string().optional(),
   /** Hosts a webhook URL may name (`example.com`, or `*.example.com` for its subdomains); empty = any the URL guard allows. */
   WEBHOOK_URL_ALLOW: list,
-  /** Hosts a DTM branch URL may name, same form (read by the DTM coordinator). */
+  /** The DTM-protocol endpoints (/api/dtmsvr) also on a listener of their own (DTM's default is 36789). */
+  DTM_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  /** The DTM endpoints without the API key, as DTM itself (it has no auth; deployments rely on the network). */
+  DTM_OPEN: bool.default(false),
+  /** Production: branch URLs must match one of these patterns (`*` within the host or port, any run in the path). */
   DTM_BRANCH_URL_ALLOW: list,
 });
 
@@ -257,7 +263,8 @@ function toConfig(e: z.output<typeof schema>) {
     xaRecovery: { afterMs: e.XA_RECOVERY_AFTER_MS, intervalMs: e.XA_RECOVERY_INTERVAL_MS },
     configFile: e.CONFIG_FILE,
     supervisorStateFile: e.SUPERVISOR_STATE_FILE,
-    allow: { webhookHosts: e.WEBHOOK_URL_ALLOW, dtmBranchHosts: e.DTM_BRANCH_URL_ALLOW },
+    allow: { webhookHosts: e.WEBHOOK_URL_ALLOW },
+    dtm: { port: e.DTM_PORT, open: e.DTM_OPEN, branchUrlAllow: e.DTM_BRANCH_URL_ALLOW },
   } as const;
 }
 
@@ -281,6 +288,7 @@ function databaseUrls(e: z.output<typeof schema>) {
     orders: e.ORDERS_DATABASE_URL ?? onServer(e.DATABASE_URL, 'orders'),
     loyalty: e.LOYALTY_DATABASE_URL ?? onServer(e.DATABASE_URL, 'loyalty'),
     api: e.API_DATABASE_URL ?? onServer(e.DATABASE_URL, 'api'),
+    dtm: e.DTM_DATABASE_URL ?? onServer(e.DATABASE_URL, 'dtm'),
   };
 }
 

@@ -56,7 +56,7 @@ describe('retention', () => {
   it('when the purge runs on each domain store, then old barrier rows go from EVERY store (each ledger shard included) and fresh ones stay', async () => {
     const services = serviceStores();
     // Every domain, and every shard of the ledger, is a store of its own here.
-    expect(new Set(services.map((s) => s.domain))).toEqual(new Set(['ledger', 'inventory', 'orders', 'loyalty']));
+    expect(new Set(services.map((s) => s.domain))).toEqual(new Set(['ledger', 'inventory', 'orders', 'loyalty', 'dtm']));
     expect(stores.of('ledger').length).toBeGreaterThanOrEqual(2);
     const flow = uid('flow-');
     const now = new Date();
