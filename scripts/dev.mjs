@@ -33,6 +33,7 @@ try {
   const env = {
     ...stack.databaseEnv,
     ...stack.brokerEnv,
+    ...stack.payloadEnv,
     TEMPORAL_ADDRESS: stack.temporal.address,
     NODE_ENV: process.env.NODE_ENV ?? 'development',
   };
@@ -48,7 +49,7 @@ try {
   // One small demo transfer so the Temporal UI has a run to show (the idempotency key keeps re-runs from repeating it).
   await fetch(`${base}/v1/transfers`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'idempotency-key': 'dev-smoke-transfer', ...(process.env.API_KEYS ? { authorization: `Bearer ${process.env.API_KEYS.split(',')[0]}` } : {}) },
+    headers: { 'content-type': 'application/json', 'idempotency-key': 'dev-smoke-transfer', ...(process.env.API_KEYS ? { authorization: `Bearer ${process.env.API_KEYS.split(',')[0].trim().replace(/^[A-Za-z0-9_.-]{1,60}:/, '')}` } : {}) },
     body: JSON.stringify({ fromAccountId: 'demo-alice', toAccountId: 'demo-bob', amount: 100, currency: 'USD', memo: 'dev smoke transfer' }),
   }).catch(() => undefined);
 

@@ -5,7 +5,7 @@
 // barrier keeps effects exactly-once). SIGTERM/SIGINT drain in-flight tasks within WORKER_SHUTDOWN_GRACE_MS.
 import { existsSync } from 'node:fs';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { loadConfig, type Config } from './config';
+import { assertWorkerConfig, loadConfig, type Config } from './config';
 import { serviceNamed, serviceStores } from './activities';
 import { startDomainEvents } from './event-runtime';
 import { runOfFlow, workflowModules } from './workflows';
@@ -14,6 +14,7 @@ import { logger, type Logger } from './platform/logger';
 import { startRetentionJob, temporalRunningFlows } from './platform/retention';
 import { startXaRecoveryJob, temporalDecider } from './platform/xa-recovery';
 import { openStores, taskQueueOf, type OpenStore, type StoreRef } from './platform/stores';
+import { dataConverterFor } from './platform/codec/data-converter';
 import { connectClient, connectionOptions } from './platform/temporal/connection';
 import { prebuiltBundle, writeWorkflowEntry } from './platform/temporal/bundle';
 import { setupTracing, type Tracing } from './platform/telemetry/tracing';
@@ -65,6 +66,7 @@ export async function createWorkers(o: WorkerSetOptions): Promise<Worker[]> {
     connection: o.connection,
     namespace: config.temporal.namespace,
     shutdownGraceTime: config.worker.shutdownGraceMs,
+    dataConverter: dataConverterFor(config.codec.keys),
     // No exporter, no interceptors: the plugin also adds the workflow interceptor modules to a bundle built here.
     plugins: o.tracing.enabled ? [tracingPlugin(o.tracing)] : [],
   };
@@ -113,6 +115,7 @@ function serveArg(argv: string[]): string[] | undefined {
 
 async function main() {
   const config = loadConfig();
+  assertWorkerConfig(config);
   const log: Logger = logger(config).child({ component: 'worker' });
   const selection = selectUnits(config, serveArg(process.argv.slice(2)) ?? config.worker.serve);
   installRuntimeMetrics(config.worker.metricsAddress);
@@ -128,7 +131,7 @@ async function main() {
     workflowBundlePath: process.env.WORKFLOW_BUNDLE_PATH && prebuiltBundle(process.env.WORKFLOW_BUNDLE_PATH, tracing.enabled),
   });
   // Retention asks Temporal which flows still run before it deletes their barrier rows (a client connection of its own).
-  const client = stores.list.length ? await connectClient(config.temporal) : undefined;
+  const client = stores.list.length ? await connectClient(config.temporal, config.codec) : undefined;
   const running = client ? temporalRunningFlows(client, runOfFlow) : async () => new Set<string>();
   const retention = stores.list.map((s) =>
     startRetentionJob(s, config.retention, running, log, { ...config.events, inbox: Boolean(serviceNamed(s.domain).consumers?.length) }),

@@ -21,6 +21,7 @@ import { apiKeyAuth } from './middleware/auth';
 import { errorHandler, notFoundHandler } from './middleware/errors';
 import { rateLimit } from './middleware/rate-limit';
 import { activeTraceId, tracingMiddleware } from './middleware/tracing';
+import { codecRouter } from './routes/codec';
 import { deadLettersRouter } from './routes/dead-letters';
 import { mountDocs } from './routes/docs';
 import { opsRouter } from './routes/ops';
@@ -37,7 +38,8 @@ export function createApp(deps: AppDeps) {
   app.use(secureHeaders({ contentSecurityPolicy: { defaultSrc: ["'self'"], imgSrc: ["'self'", 'data:'] } }));
   app.use(timeout(config.api.requestTimeoutMs, () => new HTTPException(503, { message: 'request timed out' })));
 
-  app.use('/v1/*', apiKeyAuth(config.api.keys));
+  const auth = apiKeyAuth(config.api.keys);
+  app.use('/v1/*', auth);
   app.use('/v1/*', rateLimit(config.api.rateLimit));
   app.use(
     '/v1/*',
@@ -53,7 +55,7 @@ export function createApp(deps: AppDeps) {
   for (const { path, router } of [...services.flatMap((d) => d.routes?.(deps) ?? []), ...flows.flatMap((f) => f.routes(deps))]) {
     app.route(path, router);
   }
-  for (const { path, router } of [webhooksRouter(deps), deadLettersRouter(deps)]) app.route(path, router);
+  for (const { path, router } of [webhooksRouter(deps), deadLettersRouter(deps), codecRouter(deps, auth)]) app.route(path, router);
   app.route('/', opsRouter(deps));
   mountDocs(app, deps);
 

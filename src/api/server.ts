@@ -22,7 +22,7 @@ async function main() {
   const tracing = setupTracing(config.tracing, 'sagaflow-api');
   // The API reads every domain's store (read routes, pre-checks) and writes only its own (idempotency keys).
   const stores = openStores(allStores(config), config.db.pool);
-  const temporal = await connectClient(config.temporal, { traced: tracing.enabled });
+  const temporal = await connectClient(config.temporal, config.codec, { traced: tracing.enabled });
   const drain = new AbortController();
   // Webhook fan-out and dispatch, the dead-letter keeper, and the publisher operators' replays use.
   const events = startApiEvents({ config, db: stores.db('api'), log });

@@ -1,24 +1,45 @@
-// API-key auth: `Authorization: Bearer <key>`, keys from configuration, compared in constant time. With no keys
-// configured (development only; production refuses to start) the API is open and the caller is "anonymous".
+// API-key auth: `Authorization: Bearer <secret>`, keys from configuration, compared in constant time. A key entry is
+// `id:secret` — the principal is `key:<id>`, so two entries with one id (a secret being rotated) are one principal and
+// keep its webhooks and idempotency keys — or a bare secret, whose principal is `key:<first 12 hex of its SHA-256>` (as
+// before ids existed; give it that id to keep its data when moving to `id:secret`). With no keys configured
+// (development only; production refuses to start) the API is open and the caller is "anonymous".
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { ApiError, Codes } from '../../platform/http/envelope';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
+const KEY_ENTRY = /^([A-Za-z0-9_.-]{1,60}):(.+)$/;
 
-export function apiKeyAuth(keys: readonly string[]): MiddlewareHandler {
-  const digests = keys.map((k) => ({ digest: digest(k), principal: `key:${digest(k).toString('hex').slice(0, 12)}` }));
+export interface ApiKey {
+  principal: string;
+  secret: string;
+}
+
+/** The configured entries as principals and secrets. */
+export function apiKeysOf(entries: readonly string[]): ApiKey[] {
+  return entries.map((entry) => {
+    const m = entry.match(KEY_ENTRY);
+    return m ? { principal: `key:${m[1]}`, secret: m[2] } : { principal: `key:${digest(entry).toString('hex').slice(0, 12)}`, secret: entry };
+  });
+}
+
+/** The principal whose key `presented` is, or undefined; every key is compared so the time taken says nothing. */
+export function principalOf(keys: readonly { principal: string; digest: Buffer }[], presented: string | undefined): string | undefined {
+  const d = presented ? digest(presented) : null;
+  let principal: string | undefined;
+  for (const k of keys) if (d && timingSafeEqual(d, k.digest)) principal = k.principal;
+  return principal;
+}
+
+export function apiKeyAuth(entries: readonly string[]): MiddlewareHandler {
+  const keys = apiKeysOf(entries).map((k) => ({ principal: k.principal, digest: digest(k.secret) }));
   return async (c, next) => {
-    if (digests.length === 0) {
+    if (keys.length === 0) {
       c.set('principal', 'anonymous');
       return next();
     }
-    const header = c.req.header('authorization') ?? '';
-    const m = header.match(/^Bearer\s+(\S+)$/i);
-    const presented = m ? digest(m[1]) : null;
-    // Compare against every key so the time taken does not say which one matched.
-    let principal: string | undefined;
-    for (const k of digests) if (presented && timingSafeEqual(presented, k.digest)) principal = k.principal;
+    const m = (c.req.header('authorization') ?? '').match(/^Bearer\s+(\S+)$/i);
+    const principal = principalOf(keys, m?.[1]);
     if (!principal) {
       throw new ApiError(Codes.unauthorized, 'missing or invalid API key', null, { 'WWW-Authenticate': 'Bearer' });
     }

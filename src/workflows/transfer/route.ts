@@ -15,7 +15,7 @@ import { askProgress, startFlow, startWithUpdate, stepTimeouts, topologyOf, wait
 import { Amount, commonErrors, conflictResponse, Currency, envelopeOf, flowRoutes, Id, jsonResponse, notFoundResponse, Step, Text, Timestamp } from '../../platform/http/schemas';
 import { validationHook } from '../../platform/http/validation';
 import { iso, mergeStatus, stepsView } from '../../platform/http/views';
-import { CustomerIdKey, FlowStatusKey } from '../../platform/workflow/search-attributes';
+import { FlowStatusKey } from '../../platform/workflow/search-attributes';
 import { awaitBatchedTransfer, createTransferBatcher, rejoinBatch, transferSummary } from './batcher';
 import {
   awaitTransferUpdate,
@@ -192,7 +192,6 @@ export function transfersRouter(deps: AppDeps): Mount {
       args: [{ ...transfer, timeouts: stepTimeouts(config), topology: topologyOf(deps) }],
       typedSearchAttributes: [
         { key: TransferIdKey, value: [id] },
-        { key: CustomerIdKey, value: transfer.fromAccountId },
         { key: FlowStatusKey, value: 'RUNNING' },
       ],
       staticSummary: transferSummary(transfer),
