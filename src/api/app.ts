@@ -38,8 +38,7 @@ export function createApp(deps: AppDeps) {
   app.use(secureHeaders({ contentSecurityPolicy: { defaultSrc: ["'self'"], imgSrc: ["'self'", 'data:'] } }));
   app.use(timeout(config.api.requestTimeoutMs, () => new HTTPException(503, { message: 'request timed out' })));
 
-  const auth = apiKeyAuth(config.api.keys);
-  app.use('/v1/*', auth);
+  app.use('/v1/*', apiKeyAuth(config.api.keys));
   app.use('/v1/*', rateLimit(config.api.rateLimit));
   app.use(
     '/v1/*',
@@ -55,7 +54,7 @@ export function createApp(deps: AppDeps) {
   for (const { path, router } of [...services.flatMap((d) => d.routes?.(deps) ?? []), ...flows.flatMap((f) => f.routes(deps))]) {
     app.route(path, router);
   }
-  for (const { path, router } of [webhooksRouter(deps), deadLettersRouter(deps), codecRouter(deps, auth)]) app.route(path, router);
+  for (const { path, router } of [webhooksRouter(deps), deadLettersRouter(deps), codecRouter(deps)]) app.route(path, router);
   app.route('/', opsRouter(deps));
   mountDocs(app, deps);
 

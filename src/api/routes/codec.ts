@@ -13,6 +13,7 @@ import { Keyring, UnknownKeyError } from '../../platform/codec/keyring';
 import type { AppDeps, AppEnv } from '../../platform/http/deps';
 import { ApiError, Codes } from '../../platform/http/envelope';
 import type { MiddlewareHandler } from 'hono';
+import { codecAuth, signIn, signInForm } from '../middleware/codec-session';
 
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 const { Payloads } = temporal.api.common.v1;
@@ -30,16 +31,21 @@ function readPayloads(body: unknown): Payload[] {
 }
 const writePayloads = (payloads: Payload[]) => Payloads.toObject(Payloads.create({ payloads }), { bytes: String });
 
-/** Refuses a browser request from any origin but the Web UI's; requests without an Origin (CLI, scripts) pass. */
+/**
+ * Refuses a browser request from any origin but the Web UI's and the API's own (the sign-in form); requests without an
+ * Origin (CLI, scripts) pass.
+ */
 function originGuard(allowed: string | undefined): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const origin = c.req.header('origin');
-    if (origin && origin !== allowed) throw new ApiError(Codes.forbidden, 'this origin may not call the codec endpoints');
+    if (origin && origin !== allowed && origin !== new URL(c.req.url).origin) {
+      throw new ApiError(Codes.forbidden, 'this origin may not call the codec endpoints');
+    }
     return next();
   };
 }
 
-export function codecRouter({ config }: AppDeps, auth: MiddlewareHandler<AppEnv>) {
+export function codecRouter({ config }: AppDeps) {
   const codec = new EncryptionCodec(new Keyring(config.codec.keys));
   const router = new Hono<AppEnv>();
   const origin = config.codec.corsOrigin;
@@ -48,7 +54,10 @@ export function codecRouter({ config }: AppDeps, auth: MiddlewareHandler<AppEnv>
   if (origin) {
     router.use('*', cors({ origin, credentials: true, allowMethods: ['POST', 'OPTIONS'], allowHeaders: ['content-type', 'authorization', 'x-namespace'], maxAge: 600 }));
   }
-  router.use('*', auth);
+  // The Web UI sends cookies only: an operator signs in here once (see codec-session.ts).
+  router.get('/session', (c) => c.html(signInForm));
+  router.post('/session', signIn(config.api.keys, config.env === 'production'));
+  router.use('*', codecAuth(config.api.keys));
   router.use('*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => { throw new ApiError(Codes.tooLarge, `body larger than ${MAX_BODY_BYTES} bytes`); } }));
   for (const op of ['encode', 'decode'] as const) {
     router.post(`/${op}`, async (c) => {
