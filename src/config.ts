@@ -25,6 +25,8 @@ const schema = z.object({
   API_PORT: int(3000, 0, 65535),
   /** `id:secret` entries (the id is the principal; two entries with one id = a secret being rotated) or bare secrets. */
   API_KEYS: list,
+  /** Key ids whose principals are operators (dead letters, and /metrics in production); empty = every key's. */
+  API_OPERATOR_IDS: list,
   RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(200),
   RATE_LIMIT_BURST: int(400, 1),
   BODY_LIMIT_BYTES: int(64 * 1024, 1024),
@@ -142,6 +144,7 @@ function toConfig(e: z.output<typeof schema>) {
       host: e.API_HOST,
       port: e.API_PORT,
       keys: e.API_KEYS,
+      operators: e.API_OPERATOR_IDS.map((id) => `key:${id}`),
       rateLimit: { perSecond: e.RATE_LIMIT_PER_SECOND, burst: e.RATE_LIMIT_BURST },
       bodyLimitBytes: e.BODY_LIMIT_BYTES,
       requestTimeoutMs: e.REQUEST_TIMEOUT_MS,

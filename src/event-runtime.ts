@@ -12,6 +12,7 @@ import { within } from './platform/timeout';
 import type { Sequelize } from 'sequelize';
 import { startDeadLetterKeeper } from './platform/dead-letters';
 import { startWebhookDispatcher } from './platform/webhooks/dispatch';
+import { Keyring } from './platform/codec/keyring';
 import { WEBHOOKS_CONSUMER, webhookFanout } from './platform/webhooks/fanout';
 
 export function eventTopology(): Topology {
@@ -103,7 +104,9 @@ export function startApiEvents({ config, db, log }: { config: Config; db: Sequel
       ...startDeadLetterKeeper(rabbit, names, db, consumerNames(), log),
     );
   }
-  if (config.webhooks.dispatch) closers.push(startWebhookDispatcher(db, config.webhooks, { production: config.env === 'production' }, log));
+  if (config.webhooks.dispatch) {
+    closers.push(startWebhookDispatcher(db, config.webhooks, { production: config.env === 'production' }, log, undefined, new Keyring(config.codec.keys)));
+  }
   return {
     broker: { publisher, names },
     async stop() {

@@ -11,6 +11,8 @@ import { openStores } from '../platform/stores';
 import { setupTracing } from '../platform/telemetry/tracing';
 import { connectClient } from '../platform/temporal/connection';
 import { createApp } from './app';
+import { Keyring } from '../platform/codec/keyring';
+import { sealSecrets } from '../platform/webhooks/store';
 
 async function main() {
   const config = loadConfig();
@@ -26,6 +28,9 @@ async function main() {
   const drain = new AbortController();
   // Webhook fan-out and dispatch, the dead-letter keeper, and the publisher operators' replays use.
   const events = startApiEvents({ config, db: stores.db('api'), log });
+  // Webhook secrets written before encryption are sealed now (idempotent; a no-op once every row is sealed).
+  const sealed = await sealSecrets(stores.db('api'), new Keyring(config.codec.keys));
+  if (sealed) log.info({ sealed }, 'webhook secrets sealed with the payload keyring');
   const app = createApp({ config, stores, temporal, log, metrics: createMetrics(), draining: drain.signal, tracing: tracing.enabled, broker: events.broker });
   const retention = every(config.retention.intervalMs, () => purgeExpiredIdempotencyKeys(stores.db('api')), log, 'api');
 

@@ -47,3 +47,18 @@ export function apiKeyAuth(entries: readonly string[]): MiddlewareHandler {
     return next();
   };
 }
+
+/**
+ * Lets operators only through (after apiKeyAuth): the principals of API_OPERATOR_IDS, or every keyed principal when
+ * none is named; never "anonymous" — operators' data needs a key even where the rest of the API runs open.
+ */
+export function operatorsOnly(operators: readonly string[]): MiddlewareHandler {
+  return async (c, next) => {
+    const principal = c.get('principal') as string | undefined;
+    if (!principal || principal === 'anonymous') {
+      throw new ApiError(Codes.unauthorized, 'an API key is required for operations routes (set API_KEYS)', null, { 'WWW-Authenticate': 'Bearer' });
+    }
+    if (operators.length > 0 && !operators.includes(principal)) throw new ApiError(Codes.forbidden, 'this key is not an operator key (API_OPERATOR_IDS)');
+    return next();
+  };
+}

@@ -61,3 +61,20 @@ export class Keyring {
 export function newKeyEntry(id: string): string {
   return `${id}:${randomBytes(32).toString('base64')}`;
 }
+
+const SEALED_TEXT = /^enc:v1:([A-Za-z0-9_.-]{1,64}):([A-Za-z0-9+/=]+)$/;
+
+/** A secret for a database column: `enc:v1:<key id>:<base64 sealed>` (an empty ring keeps it as it is). */
+export function sealText(keyring: Keyring, plain: string): string {
+  if (keyring.empty) return plain;
+  const { keyId, sealed } = keyring.seal(Buffer.from(plain));
+  return `enc:v1:${keyId}:${sealed.toString('base64')}`;
+}
+
+/** The secret a column holds: opened when sealed, as it is when written before encryption. */
+export function openText(keyring: Keyring, stored: string): string {
+  const m = stored.match(SEALED_TEXT);
+  return m ? keyring.open(m[1], Buffer.from(m[2], 'base64')).toString() : stored;
+}
+
+export const isSealedText = (stored: string) => SEALED_TEXT.test(stored);

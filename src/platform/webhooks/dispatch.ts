@@ -14,6 +14,7 @@ import { startLoop, type Loop } from '../loop';
 import { signature, SIGNATURE_HEADER } from './signature';
 import { guardedLookup, type UrlPolicy } from './url-guard';
 import type { DeliveryRow } from './store';
+import { Keyring, openText } from '../codec/keyring';
 
 export type WebhookSettings = Config['webhooks'];
 
@@ -81,8 +82,8 @@ async function claim(db: Sequelize, limit: number, leaseMs: number): Promise<Due
   });
 }
 
-async function deliver(db: Sequelize, d: Due, s: WebhookSettings, policy: UrlPolicy): Promise<'delivered' | 'retry' | 'failed'> {
-  const r = await postSigned(d.url, d.payload, d.secret, { 'Sagaflow-Event-Id': d.event_id, 'Sagaflow-Event-Type': d.type }, s.timeoutMs, policy);
+async function deliver(db: Sequelize, d: Due, s: WebhookSettings, policy: UrlPolicy, keyring: Keyring): Promise<'delivered' | 'retry' | 'failed'> {
+  const r = await postSigned(d.url, d.payload, openText(keyring, d.secret), { 'Sagaflow-Event-Id': d.event_id, 'Sagaflow-Event-Type': d.type }, s.timeoutMs, policy);
   const attempt = Number(d.attempt) + 1;
   if (r.status && r.status >= 200 && r.status < 300) {
     await exec(
@@ -107,11 +108,12 @@ async function deliver(db: Sequelize, d: Due, s: WebhookSettings, policy: UrlPol
 
 export type Dispatcher = Loop;
 
-export function startWebhookDispatcher(db: Sequelize, s: WebhookSettings, policy: UrlPolicy, log: Logger, concurrency = 16): Dispatcher {
+/** `keyring` opens the webhooks' sealed secrets (store.ts sealSecrets; the API's PAYLOAD_KEYS). */
+export function startWebhookDispatcher(db: Sequelize, s: WebhookSettings, policy: UrlPolicy, log: Logger, concurrency = 16, keyring = new Keyring([])): Dispatcher {
   return startLoop(
     async () => {
       const due = await claim(db, concurrency, s.timeoutMs + 30_000);
-      const outcomes = await Promise.all(due.map((d) => deliver(db, d, s, policy)));
+      const outcomes = await Promise.all(due.map((d) => deliver(db, d, s, policy, keyring)));
       outcomes.forEach((o, i) => o === 'failed' && log.warn({ webhookId: due[i].webhook_id, eventId: due[i].event_id }, 'webhook delivery failed for good'));
       return due.length < concurrency ? 'idle' : 'more';
     },
