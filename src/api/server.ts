@@ -21,6 +21,7 @@ async function main() {
   if (config.api.keys.length === 0) {
     log.warn('!!! API_KEYS is empty: the API is OPEN to anyone who can reach it (development mode only) !!!');
   }
+  if (config.codec.keys.length === 0) log.warn('PAYLOAD_KEYS is empty: payloads go to Temporal in plaintext (development mode only)');
   const tracing = setupTracing(config.tracing, 'sagaflow-api');
   // The API reads every domain's store (read routes, pre-checks) and writes only its own (idempotency keys).
   const stores = openStores(allStores(config), config.db.pool);
