@@ -62,7 +62,7 @@ try {
   sagaflow is running
     API           ${base}
     API docs      ${base}/docs   (OpenAPI: ${base}/openapi.json, AsyncAPI: ${base}/asyncapi.json)
-    Temporal UI   ${stack.temporal.uiUrl}
+    Temporal UI   ${stack.temporal.uiUrl}   (payloads decoded through ${base}/codec; with API_KEYS, sign in at ${base}/codec/session)
     Temporal gRPC ${stack.temporal.address}   (npm run temporal -- workflow list)
 ${databases}
     RabbitMQ      ${maskUrl(stack.broker.url)}${stack.broker.external ? '' : `   (node ${stack.broker.options.nodeName})`}
