@@ -314,7 +314,9 @@ async function main() {
 
   const { Client, Connection } = await import('@temporalio/client');
   const connection = await Connection.connect({ address: stack.temporal.address });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  // The stack's payload keys, as the API and workers use them: results come back encrypted.
+  const { dataConverterFor } = await loadTs('src/platform/codec/data-converter.ts');
+  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverterFor(config.codec.keys) });
   const queues = [
     { name: flowsQueue, type: 1 }, // workflow tasks
     ...units.map((u) => ({ name: `${prefix}-${u}`, type: 2 })), // activity tasks

@@ -38,7 +38,7 @@ const schema = z.object({
   /** Payload encryption keys, `id:base64 of 32 bytes`, comma-separated: the first encrypts, all decrypt (rotation). */
   PAYLOAD_KEYS: list.pipe(z.array(z.string().regex(/^[A-Za-z0-9_.-]{1,64}:[A-Za-z0-9+/]{43}=$/, 'each entry is id:<base64 of 32 bytes>'))),
   /** The Temporal Web UI's origin, the one origin allowed to call the codec endpoints from a browser (CORS). */
-  CODEC_CORS_ORIGIN: z.string().url().optional(),
+  CODEC_CORS_ORIGIN: z.string().url().transform((u) => new URL(u).origin).optional(),
 
   TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().default('default'),

@@ -40,6 +40,7 @@ export function createApp(deps: AppDeps) {
 
   app.use('/v1/*', apiKeyAuth(config.api.keys));
   app.use('/v1/*', rateLimit(config.api.rateLimit));
+  app.use('/codec/*', rateLimit(config.api.rateLimit)); // per client address: the codec router authenticates itself
   app.use(
     '/v1/*',
     bodyLimit({

@@ -30,8 +30,11 @@ async function main() {
   // Webhook fan-out and dispatch, the dead-letter keeper, and the publisher operators' replays use.
   const events = startApiEvents({ config, db: stores.db('api'), log });
   // Webhook secrets written before encryption are sealed now (idempotent; a no-op once every row is sealed).
-  const sealed = await sealSecrets(stores.db('api'), new Keyring(config.codec.keys));
-  if (sealed) log.info({ sealed }, 'webhook secrets sealed with the payload keyring');
+  // Not fatal: with the database down the API still starts (readiness says so); the next start seals them.
+  await sealSecrets(stores.db('api'), new Keyring(config.codec.keys)).then(
+    (sealed) => sealed && log.info({ sealed }, 'webhook secrets sealed with the payload keyring'),
+    (err) => log.warn({ error: String(err?.message ?? err) }, 'webhook secrets not sealed yet (retried at the next start)'),
+  );
   const app = createApp({ config, stores, temporal, log, metrics: createMetrics(), draining: drain.signal, tracing: tracing.enabled, broker: events.broker });
   const retention = every(config.retention.intervalMs, () => purgeExpiredIdempotencyKeys(stores.db('api')), log, 'api');
 
