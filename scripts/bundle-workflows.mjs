@@ -18,6 +18,8 @@ const { tsImport } = await import('tsx/esm/api');
 const load = (file) => tsImport(pathToFileURL(resolve(root, file)).href, import.meta.url);
 const { workflowModules } = await load('src/workflows/index.ts');
 const { writeWorkflowEntry } = await load('src/platform/temporal/bundle.ts');
+// The failure converter every worker names (encoded messages and stack traces) is part of the sandbox, so of the bundle.
+const { failureConverterPath } = await load('src/platform/codec/data-converter.ts');
 const workflowsPath = writeWorkflowEntry(workflowModules);
 // Two bundles: <output> without and <output stem>.traced.js with the OpenTelemetry workflow interceptors; a worker with
 // a trace exporter loads the traced one (src/platform/temporal/bundle.ts prebuiltBundle), one without pays nothing.
@@ -36,7 +38,7 @@ const logger = { trace: noop, debug: noop, info: noop, warn: console.warn, error
 try {
   const tracedPath = outPath.replace(/(\.js)?$/, '.traced.js');
   for (const [path, interceptors] of [[outPath, []], [tracedPath, workflowInterceptorModules]]) {
-    const { code } = await bundleWorkflowCode({ workflowsPath, workflowInterceptorModules: interceptors, logger });
+    const { code } = await bundleWorkflowCode({ workflowsPath, workflowInterceptorModules: interceptors, failureConverterPath, logger });
     mkdirSync(dirname(path), { recursive: true });
     const tmp = `${path}.${process.pid}.tmp`;
     writeFileSync(tmp, code);

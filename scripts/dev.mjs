@@ -42,6 +42,7 @@ try {
     SUPERVISOR_STATE_FILE: supervisorFile,
     ...stack.databaseEnv,
     ...stack.brokerEnv,
+    ...stack.payloadEnv,
     TEMPORAL_ADDRESS: stack.temporal.address,
     NODE_ENV: process.env.NODE_ENV ?? 'development',
     DTM_PORT: dtmPort,
@@ -67,7 +68,7 @@ try {
   // One small demo transfer so the Temporal UI has a run to show (the idempotency key keeps re-runs from repeating it).
   await fetch(`${base}/v1/transfers`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'idempotency-key': 'dev-smoke-transfer', ...(process.env.API_KEYS ? { authorization: `Bearer ${process.env.API_KEYS.split(',')[0]}` } : {}) },
+    headers: { 'content-type': 'application/json', 'idempotency-key': 'dev-smoke-transfer', ...(process.env.API_KEYS ? { authorization: `Bearer ${process.env.API_KEYS.split(',')[0].trim().replace(/^[A-Za-z0-9_.-]{1,60}:/, '')}` } : {}) },
     body: JSON.stringify({ fromAccountId: 'demo-alice', toAccountId: 'demo-bob', amount: 100, currency: 'USD', memo: 'dev smoke transfer' }),
   }).catch(() => undefined);
 
@@ -81,7 +82,7 @@ try {
     API           ${base}
     API docs      ${base}/docs   (OpenAPI: ${base}/openapi.json, AsyncAPI: ${base}/asyncapi.json)
     DTM protocol  http://${apiHost}:${dtmPort}/api/dtmsvr   (DTM clients: this is their server URL)
-    Temporal UI   ${stack.temporal.uiUrl}
+    Temporal UI   ${stack.temporal.uiUrl}   (payloads decoded through ${base}/codec; with API_KEYS, sign in at ${base}/codec/session)
     Temporal gRPC ${stack.temporal.address}   (npm run temporal -- workflow list)
 ${databases}
     RabbitMQ      ${maskUrl(stack.broker.url)}${stack.broker.external ? '' : `   (node ${stack.broker.options.nodeName})`}

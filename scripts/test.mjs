@@ -62,8 +62,9 @@ try {
       // own database (with DATABASE_URL set, provisioning already put fresh, prefixed databases on its server).
       DATABASE_URL: undefined,
       ...stack.databaseEnv,
-    ...stack.brokerEnv,
       ...stack.brokerEnv,
+      ...stack.payloadEnv,
+      SAGAFLOW_CODEC_PORT: String(stack.codec.port),
       TEMPORAL_ADDRESS: stack.temporal.address,
       TEMPORAL_UI_URL: stack.temporal.uiUrl ?? '',
       TEMPORAL_CLI: stack.temporal.cli,

@@ -21,12 +21,16 @@ const list = z
   );
 
 const schema = z.object({
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  /** Production unless asked otherwise: an open API (no API_KEYS) and plaintext payloads need NODE_ENV=development. */
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
   API_HOST: z.string().default('127.0.0.1'),
   API_PORT: int(3000, 0, 65535),
+  /** `id:secret` entries (the id is the principal; two entries with one id = a secret being rotated) or bare secrets. */
   API_KEYS: list,
+  /** Key ids whose principals are operators (dead letters, and /metrics in production); empty = every key's. */
+  API_OPERATOR_IDS: list,
   RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(200),
   RATE_LIMIT_BURST: int(400, 1),
   BODY_LIMIT_BYTES: int(64 * 1024, 1024),
@@ -34,6 +38,11 @@ const schema = z.object({
   SHUTDOWN_GRACE_MS: int(15_000, 0),
   /** On SIGTERM: /readyz answers 503 and waiting requests answer 202 at once; the port stays open this long. */
   SHUTDOWN_DRAIN_DELAY_MS: int(3_000, 0),
+
+  /** Payload encryption keys, `id:base64 of 32 bytes`, comma-separated: the first encrypts, all decrypt (rotation). */
+  PAYLOAD_KEYS: list.pipe(z.array(z.string().regex(/^[A-Za-z0-9_.-]{1,64}:[A-Za-z0-9+/]{43}=$/, 'each entry is id:<base64 of 32 bytes>'))),
+  /** The Temporal Web UI's origin, the one origin allowed to call the codec endpoints from a browser (CORS). */
+  CODEC_CORS_ORIGIN: z.string().url().transform((u) => new URL(u).origin).optional(),
 
   TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().default('default'),
@@ -187,6 +196,7 @@ function toConfig(e: z.output<typeof schema>) {
       host: e.API_HOST,
       port: e.API_PORT,
       keys: e.API_KEYS,
+      operators: e.API_OPERATOR_IDS.map((id) => `key:${id}`),
       rateLimit: { perSecond: e.RATE_LIMIT_PER_SECOND, burst: e.RATE_LIMIT_BURST },
       bodyLimitBytes: e.BODY_LIMIT_BYTES,
       requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
@@ -215,6 +225,7 @@ function toConfig(e: z.output<typeof schema>) {
       shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_MS,
       metricsAddress: e.WORKER_METRICS_PORT ? `${e.WORKER_METRICS_HOST}:${e.WORKER_METRICS_PORT}` : undefined,
     },
+    codec: { keys: e.PAYLOAD_KEYS.map((k) => ({ id: k.slice(0, k.indexOf(':')), key: k.slice(k.indexOf(':') + 1) })), corsOrigin: e.CODEC_CORS_ORIGIN },
     tracing: { exporter: e.OTEL_TRACES_EXPORTER, otlpEndpoint: e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT },
     db: {
       urls: databaseUrls(e),
@@ -370,9 +381,18 @@ export function planReload(current: Settings, env: Record<string, string | undef
   if (fixed.length) return { ok: false, reason: `cannot change without a restart: ${fixed.join(', ')}`, fixed };
   return { ok: true, settings, config: configOf(settings), changed };
 }
-/** The API's own start-up rule: production never runs open. */
+
+/** The API's own start-up rule: production never runs open, nor with plaintext payloads. */
 export function assertApiConfig(config: Config): void {
   if (config.env === 'production' && config.api.keys.length === 0) {
     throw new ConfigError('invalid configuration:\n  API_KEYS: production mode requires at least one API key');
+  }
+  assertWorkerConfig(config);
+}
+
+/** A worker's (and the API's) start-up rule: production never writes plaintext payloads to Temporal. */
+export function assertWorkerConfig(config: Config): void {
+  if (config.env === 'production' && config.codec.keys.length === 0) {
+    throw new ConfigError('invalid configuration:\n  PAYLOAD_KEYS: production mode requires a payload encryption key');
   }
 }

@@ -13,6 +13,7 @@ import { within } from './platform/timeout';
 import type { Sequelize } from 'sequelize';
 import { startDeadLetterKeeper } from './platform/dead-letters';
 import { startWebhookDispatcher } from './platform/webhooks/dispatch';
+import { Keyring } from './platform/codec/keyring';
 import { WEBHOOKS_CONSUMER, webhookFanout } from './platform/webhooks/fanout';
 
 export function eventTopology(): Topology {
@@ -110,7 +111,7 @@ export function startApiEvents({ config, live, db, log }: { config: Config; live
   }
   const now = () => live?.current().config ?? config;
   const policy = () => ({ production: config.env === 'production', allowHosts: now().allow.webhookHosts });
-  if (config.webhooks.dispatch) closers.push(startWebhookDispatcher(db, () => now().webhooks, policy, log));
+  if (config.webhooks.dispatch) closers.push(startWebhookDispatcher(db, () => now().webhooks, policy, log, undefined, new Keyring(config.codec.keys)));
   return {
     broker: { publisher, names },
     async stop() {

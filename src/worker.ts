@@ -7,7 +7,7 @@
 // CONFIG_FILE reloads the live settings (log level, consumer retries: platform/config-reload.ts).
 import { existsSync } from 'node:fs';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { loadSettings, settingsEnv, type Config } from './config';
+import { assertWorkerConfig, loadSettings, settingsEnv, type Config } from './config';
 import { createLiveConfig } from './platform/config-reload';
 import { databaseAnswers, gatedWorker } from './platform/temporal/gated-worker';
 import { serviceNamed, serviceStores } from './activities';
@@ -17,6 +17,7 @@ import { logger, type Logger } from './platform/logger';
 import { startRetentionJob, temporalRunningFlows } from './platform/retention';
 import { startXaRecoveryJob, temporalDecider } from './platform/xa-recovery';
 import { FLOWS_UNIT, openStores, taskQueueOf, type OpenStore, type StoreRef } from './platform/stores';
+import { dataConverterFor } from './platform/codec/data-converter';
 import { connectClient, connectionOptions } from './platform/temporal/connection';
 import { prebuiltBundle, writeWorkflowEntry } from './platform/temporal/bundle';
 import { setupTracing, type Tracing } from './platform/telemetry/tracing';
@@ -68,6 +69,7 @@ export async function createWorkers(o: WorkerSetOptions): Promise<Worker[]> {
     connection: o.connection,
     namespace: config.temporal.namespace,
     shutdownGraceTime: config.worker.shutdownGraceMs,
+    dataConverter: dataConverterFor(config.codec.keys),
     // No exporter, no interceptors: the plugin also adds the workflow interceptor modules to a bundle built here.
     plugins: o.tracing.enabled ? [tracingPlugin(o.tracing)] : [],
   };
@@ -116,6 +118,7 @@ function serveArg(argv: string[]): string[] | undefined {
 
 async function main() {
   const { settings, config } = loadSettings();
+  assertWorkerConfig(config);
   const log: Logger = logger(config).child({ component: 'worker' });
   const live = createLiveConfig(settings, config, { readEnv: () => settingsEnv(), log });
   const stopWatching = live.watch();
@@ -140,7 +143,7 @@ async function main() {
   // Beside the SDK's own handlers (which shut down the running workers): no paused unit starts polling again.
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => gates.forEach((g) => g.shutdown()));
   // Retention asks Temporal which flows still run before it deletes their barrier rows (a client connection of its own).
-  const client = stores.list.length ? await connectClient(config.temporal) : undefined;
+  const client = stores.list.length ? await connectClient(config.temporal, config.codec) : undefined;
   const running = client ? temporalRunningFlows(client, runsOfFlow) : async () => new Set<string>();
   const retention = stores.list.map((s) =>
     startRetentionJob(s, config.retention, running, log, { ...config.events, inbox: Boolean(serviceNamed(s.domain).consumers?.length) }),

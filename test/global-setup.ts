@@ -9,6 +9,7 @@ import { loadConfig } from '../src/config';
 import { workflowModules } from '../src/workflows';
 import { migrateStores } from '../src/migrate';
 import { writeWorkflowEntry } from '../src/platform/temporal/bundle';
+import { failureConverterPath } from '../src/platform/codec/data-converter';
 import { workflowInterceptorModules } from '../src/platform/telemetry/worker';
 
 declare module 'vitest' {
@@ -22,6 +23,7 @@ export default async function setup(project: TestProject) {
   const { code } = await bundleWorkflowCode({
     workflowsPath: writeWorkflowEntry(workflowModules),
     workflowInterceptorModules,
+    failureConverterPath,
     logger: quietLogger,
   });
   const path = join(process.env.SAGAFLOW_TEST_WORKDIR ?? tmpdir(), `workflow-bundle-${process.pid}.js`);

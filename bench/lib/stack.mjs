@@ -45,7 +45,7 @@ async function provisionStack(root, opt, startedAt) {
     });
   }
   // Every child gets every database's URL (stack.databaseEnv); DATABASE_URL is never the one they use.
-  const baseEnv = { ...stack.databaseEnv, ...stack.brokerEnv, TEMPORAL_ADDRESS: stack.temporal.address, NODE_ENV: 'production', LOG_LEVEL: 'warn', OTEL_TRACES_EXPORTER: 'none' };
+  const baseEnv = { ...stack.databaseEnv, ...stack.brokerEnv, ...stack.payloadEnv, TEMPORAL_ADDRESS: stack.temporal.address, NODE_ENV: 'production', LOG_LEVEL: 'warn', OTEL_TRACES_EXPORTER: 'none' };
   if (opt['workflow-tracing']) {
     // Tracing on, exported over OTLP/HTTP to a sink here that accepts and drops every batch.
     const { createServer } = await import('node:http');
@@ -149,7 +149,9 @@ async function startWorker({ root, opt, stack, baseEnv, view, bundlePath, entry,
   const { Client, Connection } = await import('@temporalio/client');
   const connection = await Connection.connect({ address: stack.temporal.address });
   const namespace = view.config.temporal.namespace;
-  const client = new Client({ connection, namespace });
+  // The stack's payload keys, as the API and workers use them: results come back encrypted.
+  const { dataConverterFor } = await loadTs(root, 'src/platform/codec/data-converter.ts');
+  const client = new Client({ connection, namespace, dataConverter: dataConverterFor(view.config.codec.keys) });
   const queues = [
     { name: view.flowsQueue, type: 1 }, // workflow tasks
     ...view.units.map((u) => ({ name: `${view.prefix}-${u}`, type: 2 })), // activity tasks

@@ -1,7 +1,8 @@
 // Provisions the services sagaflow needs: its databases (on DATABASE_URL's server when it answers, else on two
 // project-owned MariaDB servers, placed as scripts/lib/layout.mjs says) and a Temporal dev server. `dev` keeps state
 // under .data/ and uses the configured ports; `test` is ephemeral: free ports, temporary datadirs, an in-memory Temporal.
-import { chmodSync, existsSync, mkdtempSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -186,7 +187,25 @@ export function superviseServices(stack) {
 }
 
 /**
+ * The payload encryption keys (PAYLOAD_KEYS, `id:base64key`): the caller's when set; for `dev` the one generated into
+ * .data/payload-keys on first run (kept, so histories written before a restart still decrypt); for `test` a fresh one.
+ */
+export function payloadKeys({ ephemeral, work, env }) {
+  if (env.PAYLOAD_KEYS) return env.PAYLOAD_KEYS;
+  const fresh = () => `${ephemeral ? 'test' : 'dev'}-${new Date().toISOString().slice(0, 10).replaceAll('-', '')}:${randomBytes(32).toString('base64')}`;
+  if (ephemeral) return fresh();
+  const file = join(work, 'payload-keys');
+  if (!existsSync(file)) {
+    mkdirSync(work, { recursive: true });
+    writeFileSync(file, `${fresh()}\n`, { mode: 0o600 });
+    log.info(`payload encryption: a key was generated into ${file} (put a new key first in it to rotate; keep the old ones)`);
+  }
+  return readFileSync(file, 'utf8').split(/[\n,]/).map((s) => s.trim()).filter(Boolean).join(',');
+}
+
+/**
  * @returns {Promise<{
+ *   payloadEnv: { PAYLOAD_KEYS: string, CODEC_CORS_ORIGIN?: string }, codec: { port: number, endpoint: string },
  *   brokerEnv: { BROKER_URL: string }, broker: object,
  *   databaseEnv: { LEDGER_DATABASE_URLS: string, INVENTORY_DATABASE_URL: string, ORDERS_DATABASE_URL: string, LOYALTY_DATABASE_URL: string, API_DATABASE_URL: string },
  *   servers: Array<{ name: 'a'|'b', url: string, port: number, entry: object|null, dataDir: string|null, options: object|null,
@@ -249,16 +268,23 @@ export async function provision({ mode, root, searchAttributes, env = process.en
       if (await portInUse(p)) throw new Error(`port ${p} (${name}) is busy; stop what uses it or set ${name}`);
     }
   }
+  // The API's codec endpoints, which the Web UI calls: the dev API's port, or (tests) a port the browser test serves on.
+  const codecPort = ephemeral ? await freePort() : Number(env.API_PORT ?? 3000);
+  const codec = { port: codecPort, endpoint: `http://127.0.0.1:${codecPort}/codec` };
   const temporal = await startTemporal({
     port: tPort,
     uiPort,
+    codecEndpoint: codec.endpoint,
     dbFile: ephemeral && temporalStore !== 'file' ? undefined : join(work, 'temporal.sqlite'),
     namespace: env.TEMPORAL_NAMESPACE ?? 'default',
     searchAttributes,
     logDir,
   });
   log.info(`temporal: dev server on ${temporal.address}, Web UI ${temporal.uiUrl}`);
+  const payloadEnv = { PAYLOAD_KEYS: payloadKeys({ ephemeral, work, env }), ...(temporal.uiUrl ? { CODEC_CORS_ORIGIN: temporal.uiUrl } : {}) };
   return {
+    payloadEnv,
+    codec,
     databaseEnv,
     brokerEnv,
     broker,

@@ -13,10 +13,12 @@ export const DYNAMIC_CONFIG = {
   'system.forceSearchAttributesCacheRefreshOnRead': true,
 };
 
-function serverArgs({ ip, port, uiPort, dbFile, namespace, searchAttributes, headless }) {
+function serverArgs({ ip, port, uiPort, dbFile, namespace, searchAttributes, headless, codecEndpoint }) {
   const args = ['server', 'start-dev', '--ip', ip, '--port', String(port), '--namespace', namespace, '--log-level', 'warn'];
   if (headless) args.push('--headless');
   else args.push('--ui-port', String(uiPort), '--ui-ip', ip);
+  // The Web UI decodes payloads through the API's codec endpoints (the browser calls them; CORS allows the UI's origin).
+  if (!headless && codecEndpoint) args.push('--ui-codec-endpoint', codecEndpoint);
   if (dbFile) args.push('--db-filename', dbFile);
   for (const [name, type] of Object.entries(searchAttributes)) args.push('--search-attribute', `${name}=${type}`);
   for (const [k, v] of Object.entries(DYNAMIC_CONFIG)) args.push('--dynamic-config-value', `${k}=${JSON.stringify(v)}`);

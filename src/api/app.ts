@@ -23,6 +23,7 @@ import { configSnapshot } from './middleware/config-snapshot';
 import { errorHandler, notFoundHandler } from './middleware/errors';
 import { rateLimit } from './middleware/rate-limit';
 import { activeTraceId, tracingMiddleware } from './middleware/tracing';
+import { codecRouter } from './routes/codec';
 import { deadLettersRouter } from './routes/dead-letters';
 import { mountDocs } from './routes/docs';
 import { opsRouter } from './routes/ops';
@@ -43,6 +44,7 @@ export function createApp(deps: AppDeps) {
 
   app.use('/v1/*', apiKeyAuth());
   app.use('/v1/*', rateLimit((c) => (c.get('config') as AppEnv['Variables']['config']).api.rateLimit));
+  app.use('/codec/*', rateLimit((c) => (c.get('config') as AppEnv['Variables']['config'] | undefined)?.api.rateLimit ?? config.api.rateLimit)); // per client address: the codec router authenticates itself
   app.use(
     '/v1/*',
     bodyLimit({
@@ -59,7 +61,7 @@ export function createApp(deps: AppDeps) {
   for (const { path, router } of [...services.flatMap((d) => d.routes?.(deps) ?? []), ...flows.flatMap((f) => f.routes(deps))]) {
     app.route(path, router);
   }
-  for (const { path, router } of [webhooksRouter(deps), deadLettersRouter(deps)]) app.route(path, router);
+  for (const { path, router } of [webhooksRouter(deps), deadLettersRouter(deps), codecRouter(deps)]) app.route(path, router);
   app.route('/', opsRouter(deps));
   mountDocs(app, deps);
 

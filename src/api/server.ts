@@ -13,6 +13,8 @@ import { setupTracing } from '../platform/telemetry/tracing';
 import { connectClient } from '../platform/temporal/connection';
 import { createApp } from './app';
 import { createDtmApp } from './dtm';
+import { Keyring } from '../platform/codec/keyring';
+import { sealSecrets } from '../platform/webhooks/store';
 
 async function main() {
   const { settings, config } = loadSettings();
@@ -24,13 +26,20 @@ async function main() {
   if (config.api.keys.length === 0) {
     log.warn('!!! API_KEYS is empty: the API is OPEN to anyone who can reach it (development mode only) !!!');
   }
+  if (config.codec.keys.length === 0) log.warn('PAYLOAD_KEYS is empty: payloads go to Temporal in plaintext (development mode only)');
   const tracing = setupTracing(config.tracing, 'sagaflow-api');
   // The API reads every domain's store (read routes, pre-checks) and writes only its own (idempotency keys).
   const stores = openStores(allStores(config), config.db.pool);
-  const temporal = await connectClient(config.temporal, { traced: tracing.enabled });
+  const temporal = await connectClient(config.temporal, config.codec, { traced: tracing.enabled });
   const drain = new AbortController();
   // Webhook fan-out and dispatch, the dead-letter keeper, and the publisher operators' replays use.
   const events = startApiEvents({ config, live, db: stores.db('api'), log });
+  // Webhook secrets written before encryption are sealed now (idempotent; a no-op once every row is sealed).
+  // Not fatal: with the database down the API still starts (readiness says so); the next start seals them.
+  await sealSecrets(stores.db('api'), new Keyring(config.codec.keys)).then(
+    (sealed) => sealed && log.info({ sealed }, 'webhook secrets sealed with the payload keyring'),
+    (err) => log.warn({ error: String(err?.message ?? err) }, 'webhook secrets not sealed yet (retried at the next start)'),
+  );
   const deps = { config, live, stores, temporal, log, metrics: createMetrics(), draining: drain.signal, tracing: tracing.enabled, broker: events.broker };
   const app = createApp(deps);
   const retention = every(config.retention.intervalMs, () => purgeApiStore(stores.db('api'), config.events), log, 'api');

@@ -5,6 +5,7 @@ import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app';
+import { dataConverterFor } from '../../src/platform/codec/data-converter';
 import { createMetrics } from '../../src/platform/http/metrics';
 import { logger } from '../../src/platform/logger';
 import { createApiEnv, type ApiEnv } from '../helpers/api';
@@ -24,6 +25,7 @@ describe('tracing', () => {
       connection: api.env.connection,
       namespace: api.config.temporal.namespace,
       interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] },
+      dataConverter: dataConverterFor(api.config.codec.keys),
     });
     const app = createApp({ config: api.config, stores: api.stores, temporal: client, log: logger(api.config), metrics: createMetrics() });
     // On different shards, so the debit and the credit run on two task queues (two ledger workers).

@@ -11,6 +11,7 @@ import { loadConfig, type Config } from '../../src/config';
 import { shardOf } from '../../src/activities/ledger/contract';
 import { idOnShard } from '../../src/activities/ledger/reads';
 import { allStores } from '../../src/stores';
+import { dataConverterFor } from '../../src/platform/codec/data-converter';
 import { select } from '../../src/platform/db/sql';
 import { openStores, type Stores } from '../../src/platform/stores';
 import { setupTracing } from '../../src/platform/telemetry/tracing';
@@ -39,9 +40,11 @@ export async function createFlowsEnv(overrides: Record<string, string> = {}): Pr
   }
   const config = loadConfig({ ...process.env, ...overrides });
   const stores = openStores(allStores(config), config.db.pool);
+  // The client encrypts and decrypts payloads with this run's keys, as the API's does (the workers: createWorkers).
   const env = await TestWorkflowEnvironment.createFromExistingServer({
     address: config.temporal.address,
     namespace: config.temporal.namespace,
+    client: { dataConverter: dataConverterFor(config.codec.keys) },
   });
   return {
     config,

@@ -22,7 +22,9 @@ const policy = { approvalThreshold: 1_000_000, approvalTimeoutMs: 60_000, points
 describe.runIf(process.env.RECORD_HISTORIES === '1')('record histories', () => {
   let ctx: FlowsEnv;
   beforeAll(async () => {
-    ctx = await createFlowsEnv();
+    // Recorded unencrypted on purpose: fixtures hold test data only, and a run's key is gone after the run (a history
+    // recorded under it could never be replayed). The codec passes unencrypted payloads through, so they replay as is.
+    ctx = await createFlowsEnv({ PAYLOAD_KEYS: '' });
   });
   afterAll(() => ctx?.close());
 

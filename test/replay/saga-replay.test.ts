@@ -40,7 +40,7 @@ describe('saga replay', () => {
   });
 
   it.runIf(process.env.RECORD_HISTORIES === '1')('records the compensating probe saga history (RECORD_HISTORIES=1)', async () => {
-    const ctx = await createFlowsEnv();
+    const ctx = await createFlowsEnv({ PAYLOAD_KEYS: '' }); // fixtures are recorded unencrypted (see record-histories)
     try {
       await ensureProbeTable(ctx.db);
       const taskQueue = uid('tq-');

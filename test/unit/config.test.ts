@@ -9,9 +9,10 @@ import { connectionOptions } from '../../src/platform/temporal/connection';
 import { selectUnits } from '../../src/worker';
 
 describe('config', () => {
-  it('when nothing is set, then the development defaults apply', () => {
+  it('when nothing is set, then the defaults apply, in production mode (development is asked for)', () => {
     const c = loadConfig({});
-    expect(c.env).toBe('development');
+    expect(c.env).toBe('production');
+    expect(loadConfig({ NODE_ENV: 'development' }).env).toBe('development');
     expect(c.api).toMatchObject({ host: '127.0.0.1', port: 3000, keys: [], bodyLimitBytes: 65_536 });
     expect(c.temporal).toMatchObject({ address: '127.0.0.1:7233', namespace: 'default', taskQueuePrefix: 'sagaflow', tls: undefined });
     expect(c.flows).toMatchObject({ approvalThreshold: 1_000_000, approvalTimeoutMs: 86_400_000, pointsPerMinorUnits: 100 });
@@ -34,7 +35,8 @@ describe('config', () => {
 
   it('when in production without API keys, then the API refuses to start; with keys it starts', () => {
     expect(() => assertApiConfig(loadConfig({ NODE_ENV: 'production' }))).toThrow(/API_KEYS/);
-    expect(() => assertApiConfig(loadConfig({ NODE_ENV: 'production', API_KEYS: 'a, b' }))).not.toThrow();
+    const payloadKeys = `k1:${Buffer.alloc(32, 7).toString('base64')}`;
+    expect(() => assertApiConfig(loadConfig({ NODE_ENV: 'production', API_KEYS: 'a, b', PAYLOAD_KEYS: payloadKeys }))).not.toThrow();
     expect(loadConfig({ API_KEYS: 'a, b,' }).api.keys).toEqual(['a', 'b']);
   });
 

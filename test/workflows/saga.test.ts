@@ -7,6 +7,7 @@ import { CancelledFailure } from '@temporalio/common';
 import { bundleWorkflowCode, Worker, type WorkerOptions } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StepErrors } from '../../src/platform/workflow/errors';
+import { dataConverterFor } from '../../src/platform/codec/data-converter';
 import { createFlowsEnv, uid, type FlowsEnv } from '../helpers/env';
 import { barriersOf, createProbeActivities, effectsOf, ensureProbeTable, ProbeErrors, type ProbeOutcome } from './fixtures/probe-activities';
 import { probeProgressQuery, probeSaga, type ProbeSagaInput, type ProbeStep } from './fixtures/probe-workflows';
@@ -44,6 +45,7 @@ describe('Saga', () => {
   const createWorker = (taskQueue: string, seen: SeenOutcome[] = [], options: Partial<WorkerOptions> = {}) =>
     Worker.create({
       connection: ctx.env.nativeConnection,
+      dataConverter: dataConverterFor(ctx.config.codec.keys),
       namespace: ctx.config.temporal.namespace,
       taskQueue,
       workflowBundle: { code },

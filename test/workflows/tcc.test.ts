@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { bundleWorkflowCode, Worker, type WorkerOptions } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StepErrors } from '../../src/platform/workflow/errors';
+import { dataConverterFor } from '../../src/platform/codec/data-converter';
 import { createFlowsEnv, uid, type FlowsEnv } from '../helpers/env';
 import { barriersOf, createProbeActivities, effectsOf, ensureProbeTable, ProbeErrors, type ProbeOutcome } from './fixtures/probe-activities';
 import { probeTcc, type ProbeTccInput } from './fixtures/probe-workflows';
@@ -31,6 +32,7 @@ describe('Tcc', () => {
     const seen: SeenOutcome[] = [];
     const worker = await Worker.create({
       connection: ctx.env.nativeConnection,
+      dataConverter: dataConverterFor(ctx.config.codec.keys),
       namespace: ctx.config.temporal.namespace,
       taskQueue,
       workflowBundle: { code },

@@ -3,9 +3,10 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { deadLettersPage, deadLetterView, replayDeadLetter } from '../../platform/dead-letters';
 import type { AppDeps, AppEnv, Mount } from '../../platform/http/deps';
-import { ApiError, Codes, conflict, notFound, ok, unavailable } from '../../platform/http/envelope';
+import { conflict, notFound, ok, unavailable } from '../../platform/http/envelope';
 import { commonErrors, conflictResponse, envelopeOf, jsonResponse, notFoundResponse, PageQuery, Timestamp } from '../../platform/http/schemas';
 import { validationHook } from '../../platform/http/validation';
+import { operatorsOnly } from '../middleware/auth';
 
 const DeadLetter = z
   .object({
@@ -36,16 +37,11 @@ const replay = createRoute({
   responses: { 200: jsonResponse(envelopeOf(DeadLetter, 'DeadLetterEnvelope'), 'Replayed'), ...notFoundResponse, ...conflictResponse, ...commonErrors },
 });
 
-export function deadLettersRouter({ stores, broker }: AppDeps): Mount {
+export function deadLettersRouter({ stores, broker, config }: AppDeps): Mount {
   const db = stores.db('api');
   const router = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
-  // The /v1 auth lets everyone in as "anonymous" when no key is configured; operators' routes never do.
-  router.use('*', async (c, next) => {
-    if (c.get('principal') === 'anonymous') {
-      throw new ApiError(Codes.unauthorized, 'an API key is required for operations routes (set API_KEYS)', null, { 'WWW-Authenticate': 'Bearer' });
-    }
-    return next();
-  });
+  // Dead letters hold every service's events: operators' principals only (API_OPERATOR_IDS), never "anonymous".
+  router.use('*', operatorsOnly(config.api.operators));
   router.openapi(list, async (c) => {
     const { limit = 50, cursor } = c.req.valid('query');
     return ok(c, await deadLettersPage(db, limit, cursor));

@@ -5,11 +5,15 @@ import type { AppDeps, AppEnv } from '../../platform/http/deps';
 import { within as withinMs } from '../../platform/timeout';
 import { ApiError, Codes, ok } from '../../platform/http/envelope';
 import { describeConfig } from '../../platform/config-reload';
+import { apiKeyAuth, operatorsOnly } from '../middleware/auth';
 
 const within = <T>(ms: number, p: Promise<T>) => withinMs(ms, p, 'readiness check');
 
-export function opsRouter({ stores, temporal, metrics, draining, live }: AppDeps) {
+export function opsRouter({ stores, temporal, metrics, draining, live, config }: AppDeps) {
   const router = new Hono<AppEnv>();
+  // Metrics name units, queues and consumers: in production only an operator's key reads them (Prometheus sends it as
+  // a bearer token: `authorization: { credentials: … }` in its scrape config); in development they stay open.
+  if (config.env === 'production') router.use('/metrics', apiKeyAuth(config.api.keys), operatorsOnly(config.api.operators));
   router.get('/healthz', (c) => ok(c, { status: 'alive' }));
   router.get('/readyz', async (c) => {
     // From the first moment of a drain: take this instance out of rotation while it answers what it holds.

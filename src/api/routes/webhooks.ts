@@ -8,6 +8,7 @@ import { ApiError, Codes, notFound, ok } from '../../platform/http/envelope';
 import { commonErrors, envelopeOf, jsonBody, jsonResponse, notFoundResponse, PageQuery, Text, Timestamp } from '../../platform/http/schemas';
 import { validationHook } from '../../platform/http/validation';
 import { newSecret } from '../../platform/webhooks/signature';
+import { Keyring, sealText } from '../../platform/codec/keyring';
 import { deleteWebhook, deliveriesPage, findWebhook, insertWebhook, webhookView } from '../../platform/webhooks/store';
 import { checkUrl, UnsafeUrlError } from '../../platform/webhooks/url-guard';
 
@@ -70,6 +71,7 @@ const deliveries = createRoute({
 
 export function webhooksRouter({ stores, config }: AppDeps): Mount {
   const db = stores.db('api');
+  const keyring = new Keyring(config.codec.keys);
   const router = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   router.openapi(create, async (c) => {
     const body = c.req.valid('json');
@@ -80,7 +82,8 @@ export function webhooksRouter({ stores, config }: AppDeps): Mount {
       throw err;
     }
     const row = { id: randomUUID(), principal: c.get('principal'), url: body.url, events: JSON.stringify([...new Set(body.events)]), description: body.description ?? null, secret: newSecret() };
-    await insertWebhook(db, row);
+    // Stored sealed under the payload keyring (PAYLOAD_KEYS); shown in clear once, here.
+    await insertWebhook(db, { ...row, secret: sealText(keyring, row.secret) });
     const saved = (await findWebhook(db, row.id, row.principal))!;
     return ok(c, { ...webhookView(saved), secret: row.secret }, 201, { Location: `/v1/webhooks/${row.id}` });
   });

@@ -5,7 +5,7 @@ import type { Config } from '../../config';
 import { createTables, dropTables, type Table } from '../db/ddl';
 import type { Migration, NamedMigration } from '../db/migrate';
 import type { StoreRef } from '../stores';
-import { eventsMigration } from '../webhooks/store';
+import { eventsMigration, secretColumnMigration } from '../webhooks/store';
 
 const tables: Table[] = [
   [
@@ -27,7 +27,7 @@ const tables: Table[] = [
 const up: Migration = ({ context: { sequelize } }) => createTables(sequelize, tables);
 const down: Migration = ({ context: { sequelize } }) => dropTables(sequelize, tables);
 
-export const apiMigrations: NamedMigration[] = [{ name: '0001-idempotency', up, down }, eventsMigration];
+export const apiMigrations: NamedMigration[] = [{ name: '0001-idempotency', up, down }, eventsMigration, secretColumnMigration];
 
 export function apiStore(config: Config): StoreRef {
   return { domain: 'api', unit: 'api', index: 0, count: 1, url: config.db.urls.api };

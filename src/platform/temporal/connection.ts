@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import type { Config } from '../../config';
+import { dataConverterFor } from '../codec/data-converter';
 
 export interface TemporalConnectionOptions {
   address: string;
@@ -27,10 +28,10 @@ export function connectionOptions(t: Config['temporal']): TemporalConnectionOpti
 
 /**
  * The API's client. With tracing on, its interceptor starts a span per workflow start/update/query and propagates the
- * context; with tracing off it has no interceptor at all.
+ * context; with tracing off it has no interceptor at all. Payloads are encrypted with `codec`'s keys (PAYLOAD_KEYS).
  */
-export async function connectClient(t: Config['temporal'], { traced = false } = {}): Promise<Client> {
+export async function connectClient(t: Config['temporal'], codec: Config['codec'], { traced = false } = {}): Promise<Client> {
   const connection = await Connection.connect({ ...connectionOptions(t), connectTimeout: 5_000 });
   const interceptors = traced ? { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } : undefined;
-  return new Client({ connection, namespace: t.namespace, interceptors });
+  return new Client({ connection, namespace: t.namespace, interceptors, dataConverter: dataConverterFor(codec.keys) });
 }

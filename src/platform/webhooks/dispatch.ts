@@ -15,6 +15,7 @@ import { signature, SIGNATURE_HEADER } from './signature';
 import { valueOf, type Live } from '../config-reload';
 import { checkUrlForm, guardedLookup, UnsafeUrlError, type UrlPolicy } from './url-guard';
 import type { DeliveryRow } from './store';
+import { Keyring, openText } from '../codec/keyring';
 
 export type WebhookSettings = Config['webhooks'];
 
@@ -87,8 +88,8 @@ async function claim(db: Sequelize, limit: number, leaseMs: number): Promise<Due
   });
 }
 
-async function deliver(db: Sequelize, d: Due, s: WebhookSettings, policy: UrlPolicy): Promise<'delivered' | 'retry' | 'failed'> {
-  const r = await postSigned(d.url, d.payload, d.secret, { 'Sagaflow-Event-Id': d.event_id, 'Sagaflow-Event-Type': d.type }, s.timeoutMs, policy);
+async function deliver(db: Sequelize, d: Due, s: WebhookSettings, policy: UrlPolicy, keyring: Keyring): Promise<'delivered' | 'retry' | 'failed'> {
+  const r = await postSigned(d.url, d.payload, openText(keyring, d.secret), { 'Sagaflow-Event-Id': d.event_id, 'Sagaflow-Event-Type': d.type }, s.timeoutMs, policy);
   const attempt = Number(d.attempt) + 1;
   if (r.status && r.status >= 200 && r.status < 300) {
     await exec(
@@ -113,14 +114,17 @@ async function deliver(db: Sequelize, d: Due, s: WebhookSettings, policy: UrlPol
 
 export type Dispatcher = Loop;
 
-/** `settings` and `policy` may be functions: read once per round (the webhook settings and allow-list change live). */
-export function startWebhookDispatcher(db: Sequelize, settings: Live<WebhookSettings>, livePolicy: Live<UrlPolicy>, log: Logger, concurrency = 16): Dispatcher {
+/**
+ * `settings` and `policy` may be functions: read once per round (the webhook settings and allow-list change live).
+ * `keyring` opens the webhooks' sealed secrets (store.ts sealSecrets; the API's PAYLOAD_KEYS).
+ */
+export function startWebhookDispatcher(db: Sequelize, settings: Live<WebhookSettings>, livePolicy: Live<UrlPolicy>, log: Logger, concurrency = 16, keyring = new Keyring([])): Dispatcher {
   return startLoop(
     async () => {
       const s = valueOf(settings);
       const policy = valueOf(livePolicy);
       const due = await claim(db, concurrency, s.timeoutMs + 30_000);
-      const outcomes = await Promise.all(due.map((d) => deliver(db, d, s, policy)));
+      const outcomes = await Promise.all(due.map((d) => deliver(db, d, s, policy, keyring)));
       outcomes.forEach((o, i) => o === 'failed' && log.warn({ webhookId: due[i].webhook_id, eventId: due[i].event_id }, 'webhook delivery failed for good'));
       return due.length < concurrency ? 'idle' : 'more';
     },

@@ -6,6 +6,7 @@ import { inboxTable } from '../consumer';
 import { createTables, dropTables, type Table } from '../db/ddl';
 import type { Migration, NamedMigration } from '../db/migrate';
 import { exec, select } from '../db/sql';
+import { isSealedText, sealText, type Keyring } from '../codec/keyring';
 
 export const tables: Table[] = [
   [
@@ -64,6 +65,28 @@ export const tables: Table[] = [
 const up: Migration = ({ context: { sequelize } }) => createTables(sequelize, tables);
 const down: Migration = ({ context: { sequelize } }) => dropTables(sequelize, tables);
 export const eventsMigration: NamedMigration = { name: '0003-events', up, down };
+
+/** Room for a sealed secret (`enc:v1:<key id>:<base64 of iv, ciphertext and tag>`); sealSecrets() seals the rows. */
+export const secretColumnMigration: NamedMigration = {
+  name: '0004-webhook-secret-sealed',
+  up: async ({ context: { sequelize } }) => void (await sequelize.query('ALTER TABLE webhooks MODIFY secret VARCHAR(512) NOT NULL')),
+  down: async ({ context: { sequelize } }) => void (await sequelize.query('ALTER TABLE webhooks MODIFY secret VARCHAR(128) NOT NULL')),
+};
+
+/**
+ * Seals every webhook secret still stored in clear (rows written before encryption) under the keyring's current key;
+ * the API runs it at start. Each row is updated only if it still holds the value read, so two APIs starting at once
+ * seal it once. Returns how many rows it sealed.
+ */
+export async function sealSecrets(db: Sequelize, keyring: Keyring): Promise<number> {
+  if (keyring.empty) return 0;
+  const rows = await select<{ id: string; secret: string }>(db, "SELECT id, secret FROM webhooks WHERE secret NOT LIKE 'enc:v1:%'", []);
+  let sealed = 0;
+  for (const r of rows.filter((row) => !isSealedText(row.secret))) {
+    sealed += await exec(db, 'UPDATE webhooks SET secret = ? WHERE id = ? AND secret = ?', [sealText(keyring, r.secret), r.id, r.secret]);
+  }
+  return sealed;
+}
 
 export interface WebhookRow {
   id: string;

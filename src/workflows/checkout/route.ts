@@ -26,7 +26,7 @@ import {
 } from '../../platform/http/schemas';
 import { validationHook } from '../../platform/http/validation';
 import { iso, mergeStatus, stepsView } from '../../platform/http/views';
-import { CustomerIdKey, FlowStatusKey } from '../../platform/workflow/search-attributes';
+import { FlowStatusKey } from '../../platform/workflow/search-attributes';
 import {
   approveOrderUpdate,
   cancelOrderUpdate,
@@ -190,7 +190,6 @@ export function ordersRouter(deps: AppDeps): Mount {
             args: [{ id, ...body, policy, timeouts: stepTimeouts(deps), topology: topologyOf(deps) }],
             typedSearchAttributes: [
               { key: OrderIdKey, value: id },
-              { key: CustomerIdKey, value: body.customerId },
               { key: FlowStatusKey, value: 'PENDING' },
             ],
             staticSummary: `Order of ${body.items.length} line(s) for ${body.customerId}, paid from ${body.paymentAccountId}`,

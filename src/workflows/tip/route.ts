@@ -10,7 +10,7 @@ import { askProgress, startFlow, stepTimeouts, topologyOf } from '../../platform
 import { Amount, Currency, envelopeOf, flowRoutes, Id, Step } from '../../platform/http/schemas';
 import { validationHook } from '../../platform/http/validation';
 import { mergeStatus, stepsView } from '../../platform/http/views';
-import { CustomerIdKey, FlowStatusKey } from '../../platform/workflow/search-attributes';
+import { FlowStatusKey } from '../../platform/workflow/search-attributes';
 import { terminalTipStatuses, TipIdKey, tipProgressQuery, tipWorkflowId, type TipProgress, type TipStatus } from './contract';
 
 const CreateTip = z.object({ fromAccountId: Id, customerId: Id, amount: Amount, currency: Currency }).openapi('CreateTip');
@@ -83,7 +83,6 @@ export function tipsRouter(deps: AppDeps): Mount {
             ],
             typedSearchAttributes: [
               { key: TipIdKey, value: id },
-              { key: CustomerIdKey, value: body.customerId },
               { key: FlowStatusKey, value: 'RUNNING' },
             ],
           }),

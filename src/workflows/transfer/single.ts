@@ -4,7 +4,7 @@
 import type { AppDeps } from '../../platform/http/deps';
 import { startFlow, startWithUpdate, stepTimeouts, topologyOf, waitForResult } from '../../platform/http/flow-temporal';
 import { money } from '../../platform/money';
-import { CustomerIdKey, FlowStatusKey } from '../../platform/workflow/search-attributes';
+import { FlowStatusKey } from '../../platform/workflow/search-attributes';
 import { awaitTransferUpdate, TransferIdKey, transferWorkflowId, type BatchedTransfer, type TransferProgress } from './contract';
 
 export const transferSummary = (t: Pick<BatchedTransfer, 'amount' | 'currency' | 'fromAccountId' | 'toAccountId'>) =>
@@ -23,7 +23,6 @@ export async function runAlone(deps: AppDeps, transfer: BatchedTransfer, seconds
     args: [{ ...transfer, timeouts: stepTimeouts(deps), topology: topologyOf(deps) }],
     typedSearchAttributes: [
       { key: TransferIdKey, value: [transfer.id] },
-      { key: CustomerIdKey, value: transfer.fromAccountId },
       { key: FlowStatusKey, value: 'RUNNING' },
     ],
     staticSummary: transferSummary(transfer),
