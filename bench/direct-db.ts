@@ -1,4 +1,4 @@
-// The `direct-db` scenario (run by bench/run.mjs under tsx): a transfer's SQL without any orchestration — the same
+// The `direct-db` scenario (run by bench/lib/direct-db.mjs under tsx): a transfer's SQL without any orchestration — the same
 // statements, one local transaction per database, no coordinator. Straight from Node through Sequelize with the
 // app's pool settings (createSequelize(url, config.db.pool), one pool per ledger shard of config.db.urls.ledger):
 //   1. on the source's shard, one transaction: the debit branch's barrier row + transfer row + conditional debit +

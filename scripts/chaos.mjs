@@ -84,9 +84,8 @@ function progressLine(load) {
   return `t=${rec.rel()}s flows=${load.accepted} ops=${load.stats.ops} approvals=${load.lifecycles.size} faults=${rec.faults.filter((f) => f.endedAt).length}/${settings.plan.length}${rec.faultActive ? ` [${[...rec.active]}]` : ''} http{${statuses}} violations=${rec.violations.length}`;
 }
 
-async function main() {
-  ensureDeps(root);
-  log.info(`chaos (${settings.mode}): up to ${settings.targetFlows} flows or ${settings.loadBudgetMs / 1000} s of load (then until the last fault is over), faults ${settings.plan.join(', ')}; work dir ${work}`);
+/** The stack, seeded; the money it holds at the start; the poison injected for loyalty's consumer. */
+async function startSeeded() {
   stack = new ChaosStack({
     root,
     work,
@@ -108,16 +107,17 @@ async function main() {
   const seedData = await seed(api, rec, { shardOf: stack.shardOf, shards: stack.ledgerShards, merchantOf: stack.merchantOf });
   const initialTotals = await snapshotTotals(stack.databaseUrls().ledger);
   log.info(`chaos: initial totals ${JSON.stringify(initialTotals)}`);
-
   // Poison for loyalty's consumer: malformed order.confirmed events, straight onto the exchange. The audit expects them,
   // and nothing else, in the dead-letter table.
   const poison = await stack.injectPoison(3);
   rec.event('poison-injected', { eventIds: poison });
+  return { api, seedData, initialTotals, poison };
+}
 
-  const load = new Load({ api, rec, seedData, concurrency: settings.concurrency, runId });
+/** The load, with the fault plan run alongside, until the flow target or the budget (and the tail after the last fault). */
+async function driveLoad(load) {
   const loadStarted = Date.now();
   rec.event('load-started', { concurrency: settings.concurrency });
-  const ticker = setInterval(() => log.info(progressLine(load)), 10_000);
   const loadDone = load.run();
   await runFaults({ plan: settings.plan, stack, rec, load, target: settings.targetFlows, budgetMs: settings.loadBudgetMs, gapMs: settings.gapMs, firstAfterMs: settings.firstAfterMs, downMs: settings.downMs, pauseMs: settings.pauseMs, outageMs: settings.outageMs });
   const withinBudget = () => Date.now() - loadStarted < settings.loadBudgetMs;
@@ -127,9 +127,12 @@ async function main() {
   await loadDone;
   const loadEnded = Date.now();
   rec.event('load-stopped', { acceptedFlows: load.accepted, seconds: (loadEnded - loadStarted) / 1000 });
+  return loadEnded;
+}
 
+/** Every accepted flow terminal, within the quiescence budget after the last fault. */
+async function awaitQuiescence(load, loadEnded) {
   const quiescentAt = await load.quiesce(rec.lastFaultEnd() + settings.quiescenceDeadlineMs);
-  clearInterval(ticker);
   const lastFault = rec.lastFaultEnd();
   const quiescence = {
     lastFaultEndedAt: rec.rel(lastFault),
@@ -141,8 +144,11 @@ async function main() {
   if (!quiescentAt || quiescentAt - lastFault > settings.quiescenceBudgetMs) {
     rec.violation('slow-quiescence', { ...quiescence, budgetSeconds: settings.quiescenceBudgetMs / 1000 });
   }
+  return quiescence;
+}
 
-  // Events are eventual: give the relays and consumers a bounded time to drain (outboxes empty, poison dead-lettered).
+/** Events are eventual: a bounded time for the relays and consumers to drain (outboxes empty, poison dead-lettered). */
+async function drainEvents(poison) {
   const eventsBy = Date.now() + 90_000;
   let drained = false;
   while (!drained && Date.now() < eventsBy) {
@@ -153,25 +159,34 @@ async function main() {
   // Then the last consumer effects (points.awarded of the last orders) land: a few seconds more for the loyalty queue.
   await sleep(5_000);
   rec.event('events-drained', { drained, at: rec.rel() });
-  const summary = await audit({ urls: stack.databaseUrls(), shardOf: stack.shardOf, flows: load.flows, seed: seedData, initialTotals, rec, api, temporal: stack.temporal, poison });
+}
+
+/** The report's flows section: counts per type and status, ops, terminal latency of flows without an action. */
+function flowsSection(load) {
   const flows = [...load.flows.values()];
   const latencies = flows.filter((f) => f.terminalAt && !f.action).map((f) => f.terminalAt - f.acceptedAt).sort((a, b) => a - b);
-  report = {
-    ...report,
-    finishedAt: new Date().toISOString(),
-    seconds: rec.rel(),
-    flows: {
-      accepted: load.accepted,
-      transfers: flows.filter((f) => f.type === 'transfer').length,
-      orders: flows.filter((f) => f.type === 'order').length,
-      byStatus: countBy(flows, (f) => `${f.type}:${f.status}`),
-      ops: load.stats,
-      terminalLatencyMs: latencies.length ? { p50: latencies[Math.floor(latencies.length / 2)], p99: latencies[Math.floor(latencies.length * 0.99)], max: latencies.at(-1) } : null,
-    },
-    quiescence,
-    audit: summary,
-    ...rec.toJSON(),
+  return {
+    accepted: load.accepted,
+    transfers: flows.filter((f) => f.type === 'transfer').length,
+    orders: flows.filter((f) => f.type === 'order').length,
+    byStatus: countBy(flows, (f) => `${f.type}:${f.status}`),
+    ops: load.stats,
+    terminalLatencyMs: latencies.length ? { p50: latencies[Math.floor(latencies.length / 2)], p99: latencies[Math.floor(latencies.length * 0.99)], max: latencies.at(-1) } : null,
   };
+}
+
+async function main() {
+  ensureDeps(root);
+  log.info(`chaos (${settings.mode}): up to ${settings.targetFlows} flows or ${settings.loadBudgetMs / 1000} s of load (then until the last fault is over), faults ${settings.plan.join(', ')}; work dir ${work}`);
+  const { api, seedData, initialTotals, poison } = await startSeeded();
+  const load = new Load({ api, rec, seedData, concurrency: settings.concurrency, runId });
+  const ticker = setInterval(() => log.info(progressLine(load)), 10_000);
+  const loadEnded = await driveLoad(load);
+  const quiescence = await awaitQuiescence(load, loadEnded);
+  clearInterval(ticker);
+  await drainEvents(poison);
+  const summary = await audit({ urls: stack.databaseUrls(), shardOf: stack.shardOf, flows: load.flows, seed: seedData, initialTotals, rec, api, temporal: stack.temporal, poison });
+  report = { ...report, finishedAt: new Date().toISOString(), seconds: rec.rel(), flows: flowsSection(load), quiescence, audit: summary, ...rec.toJSON() };
   return load.accepted;
 }
 

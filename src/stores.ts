@@ -3,7 +3,7 @@
 import type { Config } from './config';
 import { serviceNamed, serviceStores } from './activities';
 import type { NamedMigration } from './platform/db/migrate';
-import { apiMigrations, apiStore } from './platform/http/idempotency-store';
+import { apiMigrations, apiStore } from './platform/http/api-store';
 import type { StoreRef } from './platform/stores';
 
 export function allStores(config: Config): StoreRef[] {

@@ -164,7 +164,9 @@ export async function restartBroker(broker, { downMs = 0 } = {}) {
  *   (server A's orders database) and `mariadb` (server A's startMariaDb result) are legacy, for callers from the
  *   one-database days (bench/run.mjs); new code uses `databaseEnv` and `servers`.
  */
-export async function provision({ mode, root, searchAttributes, env = process.env }) {
+/** `temporalStore`: 'file' persists an ephemeral stack's Temporal to a SQLite file in its work dir (the bench's durable
+ * figures); a dev stack always persists, a test stack defaults to memory. */
+export async function provision({ mode, root, searchAttributes, env = process.env, temporalStore }) {
   const ephemeral = mode === 'test';
   const work = ephemeral ? mkdtempSync(join(tmpdir(), 'sagaflow-test-')) : join(root, '.data');
   const logDir = join(work, 'logs');
@@ -216,7 +218,7 @@ export async function provision({ mode, root, searchAttributes, env = process.en
   const temporal = await startTemporal({
     port: tPort,
     uiPort,
-    dbFile: ephemeral ? undefined : join(work, 'temporal.sqlite'),
+    dbFile: ephemeral && temporalStore !== 'file' ? undefined : join(work, 'temporal.sqlite'),
     namespace: env.TEMPORAL_NAMESPACE ?? 'default',
     searchAttributes,
     logDir,

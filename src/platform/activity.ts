@@ -8,7 +8,8 @@
 //   fails the call, which the server retries (the items already applied are barrier duplicates then).
 import { activityInfo } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { BranchRef } from './barrier';
+import type { BarrierOutcome, BranchRef } from './barrier';
+import { StepErrors } from './workflow/errors';
 
 export function branch(branchId: string, ownFlowId?: string): BranchRef {
   const flowId = ownFlowId ?? activityInfo().workflowExecution?.workflowId;
@@ -24,6 +25,15 @@ export interface Branch {
 
 export function reject(type: string, message: string): never {
   throw ApplicationFailure.create({ type, message, nonRetryable: true });
+}
+
+/**
+ * A forward step whose undo ran first (the barrier says *hanging*) did nothing and must not look done: a non-retryable
+ * StepAlreadyCompensated. Any other outcome is returned as the step's own.
+ */
+export function refuseHanging(outcome: BarrierOutcome, what: string, undoneBy: 'compensation' | 'cancel' = 'compensation'): { outcome: BarrierOutcome } {
+  if (outcome === 'hanging') reject(StepErrors.StepAlreadyCompensated, `${what} arrived after its ${undoneBy}`);
+  return { outcome };
 }
 
 /** One item's outcome in a call that serves many steps. */

@@ -3,6 +3,7 @@
 // the OpenAPI document.
 import { transferRunWorkflowId } from '../../src/workflows/transfer/contract';
 import { Validator } from '@seriousme/openapi-schema-validator';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection, Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -176,6 +177,33 @@ describe('HTTP contract', () => {
     }
     expect((await api.app.request('/docs')).headers.get('content-type')).toMatch(/text\/html/);
     expect((await api.app.request('/docs/assets/swagger-ui-bundle.js')).status).toBe(200);
+  });
+});
+
+/** `METHOD path — summary` per operation of an OpenAPI document, sorted: docs/http-contract.md's endpoint index. */
+function endpointIndex(doc: { paths: Record<string, Record<string, { summary?: string }>> }): string {
+  const lines = Object.entries(doc.paths).flatMap(([path, ops]) =>
+    Object.entries(ops).map(([method, op]) => `- \`${method.toUpperCase()} ${path}\`${op.summary ? ` — ${op.summary}` : ''}`),
+  );
+  return lines.sort().join('\n');
+}
+
+describe('HTTP contract: the document in the repository', () => {
+  let api: ApiEnv;
+  beforeAll(async () => {
+    api = await createApiEnv({}, { worker: false });
+  });
+  afterAll(() => api?.close());
+
+  it('when the OpenAPI document is read, then docs/http-contract.md lists exactly its operations (the endpoint index)', async () => {
+    const doc = (await api.call('GET', '/openapi.json')).json;
+    const file = 'docs/http-contract.md';
+    const text = readFileSync(file, 'utf8');
+    const block = /(<!-- endpoints:begin -->\n)([\s\S]*?)(<!-- endpoints:end -->)/;
+    const generated = endpointIndex(doc);
+    if (process.env.UPDATE_DOCS === '1') writeFileSync(file, text.replace(block, `$1${generated}\n$3`));
+    const listed = block.exec(readFileSync(file, 'utf8'))?.[2].trim();
+    expect(listed, 'regenerate: UPDATE_DOCS=1 npm test -- test/api/contract.test.ts -t "endpoint index"').toBe(generated);
   });
 });
 

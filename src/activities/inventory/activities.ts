@@ -1,10 +1,9 @@
 // The inventory's activities: price an order's lines, and the TCC participant for stock — reserveStock (try),
 // commitStock (confirm), releaseStock (cancel), one per order line, each one barrier-guarded local transaction.
 import type { Sequelize } from 'sequelize';
-import { branch, reject } from '../../platform/activity';
+import { branch, refuseHanging, reject } from '../../platform/activity';
 import { withBarrier, type BarrierOutcome } from '../../platform/barrier';
 import { exec, select } from '../../platform/db/sql';
-import { StepErrors } from '../../platform/workflow/errors';
 import { InventoryErrors, type InventoryActivities, type PricedItems, type StockLine, type StockStep } from './contract';
 
 const RESERVE = `UPDATE products SET reserved = reserved + ?, updated_at = NOW(3) WHERE ? > 0 AND sku = ? AND stock - reserved >= ?`;
@@ -22,8 +21,7 @@ function stockUpdate(db: Sequelize, op: 'try' | 'confirm' | 'cancel', sql: strin
         throw new Error(`product ${sku}: ${missing}`);
       }
     });
-    if (r.outcome === 'hanging') reject(StepErrors.StepAlreadyCompensated, `stock ${branchId} arrived after its cancel`);
-    return { outcome: r.outcome };
+    return refuseHanging(r.outcome, `stock ${branchId}`, 'cancel');
   };
 }
 

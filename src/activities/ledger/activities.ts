@@ -3,29 +3,26 @@
 // for runs recorded before the credit became the pivot; finishTransfer records the outcome on
 // the transfer row (on the source's shard). Payments (TCC): holdPayment freezes, capturePayment takes the frozen money,
 // releasePayment gives it back; creditMerchant books the sale on the merchant's shard. Each write is one local
-// transaction guarded by the barrier. The TCC and XA transfers' activities are in transfer-modes.ts.
+// transaction guarded by the barrier. The TCC and XA transfers' activities are in transfer-modes.ts, the checkout's
+// payment in payments.ts.
 import type { Sequelize } from 'sequelize';
-import { branch, eachItem, reject } from '../../platform/activity';
-import { retryLockConflicts, withBarrier, type BarrierOutcome } from '../../platform/barrier';
+import { branch, eachItem, refuseHanging, reject } from '../../platform/activity';
+import { retryLockConflicts, withBarrier } from '../../platform/barrier';
 import { exec, select } from '../../platform/db/sql';
 import { newEvent } from '../../platform/events';
 import { recordEvent } from '../../platform/outbox';
 import { TransferCompensated, TransferCompleted } from '../../events/catalog';
-import { StepErrors } from '../../platform/workflow/errors';
-import { LedgerErrors, type LedgerActivities, type MerchantCredit, type PaymentStep, type StepOutcome, type TransferOutcome, type TransferStatus, type TransferStep } from './contract';
-import { capture, credit, debit, freeze, unfreeze } from './money';
+import { LedgerErrors, type LedgerActivities, type StepOutcome, type TransferOutcome, type TransferStatus, type TransferStep } from './contract';
+import { credit, debit } from './money';
+import { createPaymentActivities } from './payments';
 import { createTransferModeActivities } from './transfer-modes';
 
-
-function refuseHanging(outcome: BarrierOutcome, step: string): StepOutcome {
-  if (outcome === 'hanging') reject(StepErrors.StepAlreadyCompensated, `${step} arrived after its compensation`);
-  return { outcome };
-}
 
 export function createLedgerActivities({ db, url }: { db: Sequelize; url: string }): LedgerActivities {
   const one = createTransferSteps(db);
   return {
     ...createTransferModeActivities({ db, url }),
+    ...createPaymentActivities(db),
     ...one,
     // A batch run's steps, coalesced: one call for the transfers of a batch that reach the same step on this shard
     // together; each item is still its own local transaction and barrier (eachItem).
@@ -105,66 +102,6 @@ function createTransferSteps(db: Sequelize) {
           }
         }),
       );
-    },
-
-    /** An account's currency, or AccountNotFound: what a checkout needs to price an order. */
-    async describeAccount({ accountId }: { accountId: string }): Promise<{ id: string; currency: string }> {
-      const [row] = await select<{ currency: string }>(db, 'SELECT currency FROM accounts WHERE id = ?', [accountId]);
-      if (!row) reject(LedgerErrors.AccountNotFound, `account ${accountId} does not exist`);
-      return { id: accountId, currency: row.currency };
-    },
-
-    async holdPayment({ branchId, payment: p }: PaymentStep): Promise<StepOutcome> {
-      const ref = branch(branchId);
-      const r = await withBarrier(db, ref, 'try', async (t) => {
-        await freeze(db, t, { accountId: p.accountId, amount: p.amount, currency: p.currency, flowId: ref.flowId, step: 'payment-try', kind: 'freeze' });
-        await exec(
-          db,
-          `INSERT INTO payments (order_id, account_id, amount, currency, state, created_at, updated_at) VALUES (?, ?, ?, ?, 'FROZEN', NOW(3), NOW(3))`,
-          [p.orderId, p.accountId, p.amount, p.currency],
-          t,
-        );
-      });
-      return refuseHanging(r.outcome, 'payment hold');
-    },
-
-    async capturePayment({ branchId, payment: p }: PaymentStep): Promise<StepOutcome> {
-      const r = await withBarrier(db, branch(branchId), 'confirm', async (t) => {
-        await capture(db, t, { accountId: p.accountId, amount: p.amount, currency: p.currency });
-        await exec(db, `UPDATE payments SET state = 'CAPTURED', updated_at = NOW(3) WHERE order_id = ?`, [p.orderId], t);
-      });
-      return { outcome: r.outcome };
-    },
-
-    async releasePayment({ branchId, payment: p }: PaymentStep): Promise<StepOutcome> {
-      const ref = branch(branchId);
-      const r = await withBarrier(db, ref, 'cancel', async (t) => {
-        await unfreeze(db, t, { accountId: p.accountId, amount: p.amount, currency: p.currency, flowId: ref.flowId, step: 'payment-cancel', kind: 'unfreeze' });
-        await exec(db, `UPDATE payments SET state = 'RELEASED', updated_at = NOW(3) WHERE order_id = ?`, [p.orderId], t);
-      });
-      return { outcome: r.outcome };
-    },
-
-    /** The sale on the merchant's own shard; the merchant account of a new currency is opened on first use. */
-    async creditMerchant({ branchId, merchantAccountId, amount, currency }: MerchantCredit): Promise<StepOutcome> {
-      const ref = branch(branchId);
-      const r = await withBarrier(db, ref, 'action', async (t) => {
-        const m = { accountId: merchantAccountId, amount, currency, flowId: ref.flowId, step: 'merchant-credit', kind: 'sale' };
-        // A plain read takes no lock: the hot path is the UPDATE in credit() alone (an upsert's shared lock on the
-        // existing row, upgraded by the UPDATE, deadlocks concurrent sales).
-        const [known] = await select(db, 'SELECT id FROM accounts WHERE id = ?', [merchantAccountId], t);
-        if (!known) {
-          await exec(
-            db,
-            `INSERT INTO accounts (id, owner, currency, balance, frozen, created_at, updated_at)
-             VALUES (?, 'merchant', ?, 0, 0, NOW(3), NOW(3)) ON DUPLICATE KEY UPDATE id = id`,
-            [merchantAccountId, currency],
-            t,
-          );
-        }
-        await credit(db, t, m);
-      });
-      return { outcome: r.outcome };
     },
   };
 }

@@ -7,19 +7,14 @@
 //   when the accounts share the shard), commitTransferBranch / rollbackTransferBranch (phase 2, idempotent).
 import type { Connection } from 'mysql2/promise';
 import type { Sequelize } from 'sequelize';
-import { branch, reject, type Branch } from '../../platform/activity';
-import { withBarrier, type BarrierOutcome } from '../../platform/barrier';
+import { branch, refuseHanging, reject, type Branch } from '../../platform/activity';
+import { withBarrier } from '../../platform/barrier';
 import { exec } from '../../platform/db/sql';
 import { StepErrors } from '../../platform/workflow/errors';
 import { commitBranch, HangingBranchError, prepareBranch, rollbackBranch, type Xid } from '../../platform/xa';
 import { LedgerErrors, type TransferRecord, type TransferStep, type XaBranchStep } from './contract';
 import { applyIncoming, capture, dropIncoming, freeze, holdIncoming, MAX_BALANCE, unfreeze } from './money';
 
-
-function refuseHanging(outcome: BarrierOutcome, step: string): { outcome: BarrierOutcome } {
-  if (outcome === 'hanging') reject(StepErrors.StepAlreadyCompensated, `${step} arrived after its cancel`);
-  return { outcome };
-}
 
 const insertTransfer = `INSERT INTO transfers (id, from_account_id, to_account_id, amount, currency, memo, status, created_at, updated_at)
   VALUES (?, ?, ?, ?, ?, ?, 'RUNNING', NOW(3), NOW(3))`;
@@ -42,11 +37,11 @@ export function createTransferModeActivities({ db, url }: { db: Sequelize; url: 
         await exec(db, insertTransfer, transferRow(x), t);
         await freeze(db, t, movement(x, x.fromAccountId, ref.flowId, 'tcc-hold', 'freeze'));
       });
-      return refuseHanging(r.outcome, 'hold on the source');
+      return refuseHanging(r.outcome, 'hold on the source', 'cancel');
     },
     async holdTransferTo({ branchId, transfer: x }: TransferStep) {
       const r = await withBarrier(db, branch(branchId), 'try', (t) => holdIncoming(db, t, { accountId: x.toAccountId, amount: x.amount, currency: x.currency }));
-      return refuseHanging(r.outcome, 'pending credit');
+      return refuseHanging(r.outcome, 'pending credit', 'cancel');
     },
     async confirmTransferFrom({ branchId, transfer: x }: TransferStep) {
       const r = await withBarrier(db, branch(branchId), 'confirm', (t) => capture(db, t, { accountId: x.fromAccountId, amount: x.amount, currency: x.currency }));

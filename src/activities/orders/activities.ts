@@ -62,43 +62,45 @@ export function createOrderActivities({ db }: { db: Sequelize }): OrderActivitie
       return { outcome: r.outcome };
     },
 
-    /**
-     * Records a non-final or failed status (AWAITING_APPROVAL, CANCELLED, FAILED); never overwrites CONFIRMED. The
-     * non-final AWAITING_APPROVAL only moves a PENDING order: an attempt of it that stalled (a paused worker, or one
-     * the flow cancelled and left behind) can land after the order was CANCELLED and must not bring it back.
-     * A final status for an order that has no row yet (refused before it was priced: unknown account or product)
-     * writes the row from `order`, unpriced, so every accepted order ends with a row in its terminal state.
-     */
-    async setOrderStatus({ orderId, status, reason, order }: OrderStatusChange) {
-      const code = reason?.code ?? null;
-      const message = reason?.message.slice(0, 512) ?? null;
-      await db.transaction(async (t) => {
-        const [row] = await select<{ status: OrderStatus; customer_id: string }>(db, 'SELECT status, customer_id FROM orders WHERE id = ? FOR UPDATE', [orderId], t);
-        // `order.cancelled` once: when this call moves the order into CANCELLED (a retry finds it there already).
-        const announce = (customerId: string) =>
-          recordEvent(db, t, newEvent(OrderCancelled, orderId, { orderId, customerId, ...(reason ? { reason: { code: reason.code, message: reason.message } } : {}) }));
-        if (row || !order || (status !== 'CANCELLED' && status !== 'FAILED')) {
-          if (row && status === 'CANCELLED' && row.status !== 'CANCELLED' && row.status !== 'CONFIRMED') await announce(row.customer_id);
-          await exec(
-            db,
-            `UPDATE orders SET status = ?, reason_code = ?, reason = ?, updated_at = NOW(3)
-              WHERE id = ? AND status <> 'CONFIRMED' AND (status = 'PENDING' OR ? IN ('CANCELLED', 'FAILED'))`,
-            [status, code, message, orderId, status],
-            t,
-          );
-          return;
-        }
-        await exec(
-          db,
-          `INSERT INTO orders (id, customer_id, payment_account_id, total, currency, status, reason_code, reason, created_at, updated_at)
-           VALUES (?, ?, ?, NULL, NULL, ?, ?, ?, NOW(3), NOW(3))`,
-          [orderId, order.customerId, order.paymentAccountId, status, code, message],
-          t,
-        );
-        const rows = order.items.map((i, n) => [orderId, n + 1, i.sku, i.quantity, null]);
-        await exec(db, 'INSERT INTO order_items (order_id, line_no, sku, quantity, price) VALUES ?', [rows], t);
-        if (status === 'CANCELLED') await announce(order.customerId);
-      });
-    },
+    setOrderStatus: (change) => setOrderStatus(db, change),
   };
+}
+
+/**
+ * Records a non-final or failed status (AWAITING_APPROVAL, CANCELLED, FAILED); never overwrites CONFIRMED. The
+ * non-final AWAITING_APPROVAL only moves a PENDING order: an attempt of it that stalled (a paused worker, or one
+ * the flow cancelled and left behind) can land after the order was CANCELLED and must not bring it back.
+ * A final status for an order that has no row yet (refused before it was priced: unknown account or product)
+ * writes the row from `order`, unpriced, so every accepted order ends with a row in its terminal state.
+ */
+async function setOrderStatus(db: Sequelize, { orderId, status, reason, order }: OrderStatusChange): Promise<void> {
+  const code = reason?.code ?? null;
+  const message = reason?.message.slice(0, 512) ?? null;
+  await db.transaction(async (t) => {
+    const [row] = await select<{ status: OrderStatus; customer_id: string }>(db, 'SELECT status, customer_id FROM orders WHERE id = ? FOR UPDATE', [orderId], t);
+    // `order.cancelled` once: when this call moves the order into CANCELLED (a retry finds it there already).
+    const announce = (customerId: string) =>
+      recordEvent(db, t, newEvent(OrderCancelled, orderId, { orderId, customerId, ...(reason ? { reason: { code: reason.code, message: reason.message } } : {}) }));
+    if (row || !order || (status !== 'CANCELLED' && status !== 'FAILED')) {
+      if (row && status === 'CANCELLED' && row.status !== 'CANCELLED' && row.status !== 'CONFIRMED') await announce(row.customer_id);
+      await exec(
+        db,
+        `UPDATE orders SET status = ?, reason_code = ?, reason = ?, updated_at = NOW(3)
+          WHERE id = ? AND status <> 'CONFIRMED' AND (status = 'PENDING' OR ? IN ('CANCELLED', 'FAILED'))`,
+        [status, code, message, orderId, status],
+        t,
+      );
+      return;
+    }
+    await exec(
+      db,
+      `INSERT INTO orders (id, customer_id, payment_account_id, total, currency, status, reason_code, reason, created_at, updated_at)
+       VALUES (?, ?, ?, NULL, NULL, ?, ?, ?, NOW(3), NOW(3))`,
+      [orderId, order.customerId, order.paymentAccountId, status, code, message],
+      t,
+    );
+    const rows = order.items.map((i, n) => [orderId, n + 1, i.sku, i.quantity, null]);
+    await exec(db, 'INSERT INTO order_items (order_id, line_no, sku, quantity, price) VALUES ?', [rows], t);
+    if (status === 'CANCELLED') await announce(order.customerId);
+  });
 }

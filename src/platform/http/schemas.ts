@@ -121,7 +121,7 @@ export function flowRoutes<B extends z.ZodTypeAny, E extends z.ZodTypeAny>(noun:
     get: createRoute({
       method: 'get',
       path: '/{id}',
-      summary: `Read a ${noun} with its steps`,
+      summary: `Read ${/^[aeiou]/.test(noun) ? 'an' : 'a'} ${noun} with its steps`,
       request: { params: z.object({ id: Id }) },
       responses: { 200: jsonResponse(envelope, `The ${noun}`), ...notFoundResponse, ...commonErrors },
     }),

@@ -1,7 +1,7 @@
 // /v1/orders — start a checkout (TCC stock + payment, approval over the threshold), read it, approve or cancel it.
 // The order's row lives in the orders database; its live steps come from the flow.
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { InventoryErrors } from '../../activities/inventory/contract';
 import { findProducts } from '../../activities/inventory/reads';
 import { LedgerErrors } from '../../activities/ledger/contract';
@@ -78,33 +78,78 @@ const cancel = createRoute({
   responses: { 202: jsonResponse(OrderEnvelope, 'Accepted'), ...notFoundResponse, ...conflictResponse, ...commonErrors },
 });
 
-export function ordersRouter(deps: AppDeps): Mount {
-  const { config, temporal, stores } = deps;
-  const ordersDb = stores.db('orders');
-  const router = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+/** The order as the API shows it: its row (orders database) merged with the flow's live progress. */
+async function loadOrder(deps: AppDeps, id: string, live?: OrderProgress, ask = true): Promise<OrderView | undefined> {
+  const row = await findOrder(deps.stores.db('orders'), id);
+  const closed = row ? terminalOrderStatuses.includes(row.status as OrderStatus) : false;
+  const progress = live ?? (!ask ? undefined : await askProgress(deps, orderWorkflowId(id), orderProgressQuery, { closed, hasRow: !!row }));
+  if (!row && !progress) return undefined;
+  const items = row?.items?.length
+    ? row.items
+    : (progress?.items ?? []).map((i) => ({ sku: i.sku, quantity: i.quantity, price: i.price ?? null }));
+  return {
+    id,
+    status: mergeStatus(row?.status as OrderStatus | undefined, progress?.status, terminalOrderStatuses, 'PENDING'),
+    customerId: row?.customerId ?? progress!.customerId,
+    paymentAccountId: row?.paymentAccountId ?? progress!.paymentAccountId,
+    total: row ? row.total : (progress?.total ?? null),
+    currency: row?.currency ?? progress?.currency ?? null,
+    items,
+    reason: row?.reason ?? progress?.reason?.message ?? null,
+    reasonCode: row?.reasonCode ?? progress?.reason?.code ?? null,
+    steps: stepsView(progress?.steps),
+    createdAt: iso(row?.createdAt),
+  };
+}
 
-  async function load(id: string, live?: OrderProgress, ask = true): Promise<OrderView | undefined> {
-    const row = await findOrder(ordersDb, id);
-    const closed = row ? terminalOrderStatuses.includes(row.status as OrderStatus) : false;
-    const progress = live ?? (!ask ? undefined : await askProgress(deps, orderWorkflowId(id), orderProgressQuery, { closed, hasRow: !!row }));
-    if (!row && !progress) return undefined;
-    const items = row?.items?.length
-      ? row.items
-      : (progress?.items ?? []).map((i) => ({ sku: i.sku, quantity: i.quantity, price: i.price ?? null }));
-    return {
-      id,
-      status: mergeStatus(row?.status as OrderStatus | undefined, progress?.status, terminalOrderStatuses, 'PENDING'),
-      customerId: row?.customerId ?? progress!.customerId,
-      paymentAccountId: row?.paymentAccountId ?? progress!.paymentAccountId,
-      total: row ? row.total : (progress?.total ?? null),
-      currency: row?.currency ?? progress?.currency ?? null,
-      items,
-      reason: row?.reason ?? progress?.reason?.message ?? null,
-      reasonCode: row?.reasonCode ?? progress?.reason?.code ?? null,
-      steps: stepsView(progress?.steps),
-      createdAt: iso(row?.createdAt),
-    };
+/** What a checkout is told of the shop's policy, fixed at its start. */
+function policyOf({ flows }: AppDeps['config']) {
+  return {
+    approvalThreshold: flows.approvalThreshold,
+    approvalTimeoutMs: flows.approvalTimeoutMs,
+    pointsPerMinorUnits: flows.pointsPerMinorUnits,
+    merchantAccountId: flows.merchantAccountId,
+    merchantSubAccounts: flows.merchantSubAccounts,
+  };
+}
+
+/** An order the API accepted whose flow has not said anything yet. */
+function pendingOrder(id: string, body: z.infer<typeof CreateOrder>): OrderView {
+  return {
+    id,
+    status: 'PENDING',
+    ...body,
+    items: body.items.map((i) => ({ ...i, price: null })),
+    total: null,
+    currency: null,
+    reason: null,
+    reasonCode: null,
+    steps: [],
+    createdAt: null,
+  };
+}
+
+/** Runs an update; a validator's refusal or a closed flow is 409, an unknown order 404. */
+async function updateOrder(deps: AppDeps, id: string, run: (h: WorkflowHandle) => Promise<OrderProgress>): Promise<OrderView> {
+  const { temporal } = deps;
+  const handle = temporal.workflow.getHandle(orderWorkflowId(id));
+  try {
+    const progress = await temporal.connection.withDeadline(Date.now() + 10_000, () => run(handle));
+    return (await loadOrder(deps, id, progress))!;
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) throw conflict((err.cause as Error | undefined)?.message ?? 'not allowed now');
+    if (err instanceof WorkflowNotFoundError || (err as { code?: number })?.code === 5) {
+      if (await loadOrder(deps, id)) throw conflict('the order is already finished');
+      throw notFound('order');
+    }
+    throw err;
   }
+}
+
+export function ordersRouter(deps: AppDeps): Mount {
+  const { config, stores } = deps;
+  const load = (id: string, live?: OrderProgress, ask = true) => loadOrder(deps, id, live, ask);
+  const router = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
   /** Rejections known before starting (4001): read the payer on its shard and the products, at once. */
   async function prevalidate(body: z.infer<typeof CreateOrder>) {
@@ -124,14 +169,7 @@ export function ordersRouter(deps: AppDeps): Mount {
     const body = c.req.valid('json');
     const headers = c.req.valid('header');
     await prevalidate(body);
-    const { flows } = config;
-    const policy = {
-      approvalThreshold: flows.approvalThreshold,
-      approvalTimeoutMs: flows.approvalTimeoutMs,
-      pointsPerMinorUnits: flows.pointsPerMinorUnits,
-      merchantAccountId: flows.merchantAccountId,
-      merchantSubAccounts: flows.merchantSubAccounts,
-    };
+    const policy = policyOf(config);
     const r = await postFlow(
       deps,
       { principal: c.get('principal'), idempotencyKey: headers['idempotency-key'], prefer: headers.prefer, body },
@@ -151,18 +189,7 @@ export function ordersRouter(deps: AppDeps): Mount {
             staticSummary: `Order of ${body.items.length} line(s) for ${body.customerId}, paid from ${body.paymentAccountId}`,
           }),
         load: (id, result: OrderProgress | undefined) => load(id, result, false),
-        pending: (id) => ({
-          id,
-          status: 'PENDING' as const,
-          ...body,
-          items: body.items.map((i) => ({ ...i, price: null })),
-          total: null,
-          currency: null,
-          reason: null,
-          reasonCode: null,
-          steps: [],
-          createdAt: null,
-        }),
+        pending: (id) => pendingOrder(id, body),
       },
     );
     return ok(c, r.view, r.status, r.headers);
@@ -174,31 +201,15 @@ export function ordersRouter(deps: AppDeps): Mount {
     return ok(c, view);
   });
 
-  /** Runs an update; a validator's refusal or a closed flow is 409, an unknown order 404. */
-  async function act(id: string, run: (h: ReturnType<typeof temporal.workflow.getHandle>) => Promise<OrderProgress>) {
-    const handle = temporal.workflow.getHandle(orderWorkflowId(id));
-    try {
-      const progress = await temporal.connection.withDeadline(Date.now() + 10_000, () => run(handle));
-      return (await load(id, progress))!;
-    } catch (err) {
-      if (err instanceof WorkflowUpdateFailedError) throw conflict((err.cause as Error | undefined)?.message ?? 'not allowed now');
-      if (err instanceof WorkflowNotFoundError || (err as { code?: number })?.code === 5) {
-        if (await load(id)) throw conflict('the order is already finished');
-        throw notFound('order');
-      }
-      throw err;
-    }
-  }
-
   router.openapi(approve, async (c) => {
     const { id } = c.req.valid('param');
-    return ok(c, await act(id, (h) => h.executeUpdate(approveOrderUpdate)), 202);
+    return ok(c, await updateOrder(deps, id, (h) => h.executeUpdate(approveOrderUpdate)), 202);
   });
 
   router.openapi(cancel, async (c) => {
     const { id } = c.req.valid('param');
     const body = c.req.header('content-type')?.includes('json') ? c.req.valid('json') : {};
-    return ok(c, await act(id, (h) => h.executeUpdate(cancelOrderUpdate, { args: [{ reason: body?.reason }] })), 202);
+    return ok(c, await updateOrder(deps, id, (h) => h.executeUpdate(cancelOrderUpdate, { args: [{ reason: body?.reason }] })), 202);
   });
 
   return { path: '/v1/orders', router };

@@ -1,4 +1,5 @@
-// The API's own database, idempotency keys (principal + key → request hash + flow id). It belongs to no domain; it is
+// The API's own store: its database URL, and its migrations — idempotency keys (principal + key → request hash + flow
+// id) and the event tables of the webhooks and dead letters (webhooks/store.ts). It belongs to no service; it is
 // a store like the services' so that migrations, readiness and retention treat it the same way.
 import type { Config } from '../../config';
 import { createTables, dropTables, type Table } from '../db/ddl';
