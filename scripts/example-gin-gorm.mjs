@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mysql from 'mysql2/promise';
-import { buildGinGorm } from './lib/go.mjs';
+import { buildGinGorm, goEnv } from './lib/go.mjs';
 import { log } from './lib/log.mjs';
 import { cleanup, freePort, start, stopOnSignals, waitFor } from './lib/procs.mjs';
 
@@ -39,7 +39,7 @@ try {
 
   const [portA, portB] = [await freePort(), await freePort()];
   const logDir = join(root, '.data', 'logs');
-  const common = { DTM_SERVER: dtmServer };
+  const common = { ...goEnv(), DTM_SERVER: dtmServer };
   const srvA = start('srv-a', bin.srvA, [], { logFile: join(logDir, 'srv-a.log'), env: { ...common, SRV_A_DSN: dsn(databases.a), SRV_A_ADDR: `127.0.0.1:${portA}`, PEER_URL: `http://127.0.0.1:${portB}` } });
   const srvB = start('srv-b', bin.srvB, [], { logFile: join(logDir, 'srv-b.log'), env: { ...common, SRV_B_DSN: dsn(databases.b), SRV_B_ADDR: `127.0.0.1:${portB}` } });
   for (const [entry, port] of [[srvA, portA], [srvB, portB]]) {
@@ -60,7 +60,7 @@ process.exit(code);
 /** Runs a program, its output shown as it comes; resolves with its stdout, rejects when it fails. */
 function run(file, extraEnv) {
   return new Promise((resolve, reject) => {
-    const child = spawn(file, [], { env: { ...process.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(file, [], { env: { ...goEnv(), ...extraEnv }, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d) => { out += d; process.stdout.write(d); });
     child.on('exit', (c) => (c === 0 ? resolve(out) : reject(new Error(`${file} exited ${c}`))));

@@ -10,10 +10,14 @@ import { fileURLToPath } from 'node:url';
 export const GIN_GORM_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples', 'gin-gorm');
 const cache = join(homedir(), '.cache', 'sagaflow');
 
-/** The environment for `go`: caches under ~/.cache/sagaflow unless the caller set GOPATH/GOCACHE. */
+/**
+ * The environment for `go` and the programs it built: caches under ~/.cache/sagaflow unless the caller set
+ * GOPATH/GOCACHE; LOG_LEVEL one DTM's Go logger knows (it exits at start on any other, e.g. sagaflow's `silent`).
+ */
 export function goEnv(env = process.env) {
   return {
     ...env,
+    LOG_LEVEL: ['debug', 'info', 'warn', 'error'].includes(env.LOG_LEVEL ?? '') ? env.LOG_LEVEL : 'error',
     GOPATH: env.GOPATH ?? join(cache, 'go'),
     GOCACHE: env.GOCACHE ?? join(cache, 'go-build'),
     GOFLAGS: env.GOFLAGS ?? '-modcacherw',

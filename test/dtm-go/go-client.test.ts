@@ -1,0 +1,117 @@
+// DTM's own Go client (github.com/dtm-labs/client, unmodified) against sagaflow's DTM-protocol coordinator: the suite
+// in examples/gin-gorm/cmd/suite serves srv-a and srv-b (Gin + GORM, the client's barrier) on two fresh MariaDB
+// databases and runs each scenario under a watchdog, judging it by the databases (balances, barrier rows, call logs,
+// XA RECOVER). Built once per run with the machine's Go (caches under ~/.cache/sagaflow); one test per scenario.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import type { Sequelize } from 'sequelize';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSequelize } from '../../src/platform/db/sequelize';
+import { buildGinGorm, goEnv } from '../../scripts/lib/go.mjs';
+import type { Config } from '../../src/config';
+
+/**
+ * The coordinator under test comes from the DTM protocol's own tests (test/dtm/coordinator.ts: the API's DTM app over
+ * the real Temporal server, workers on a fresh task-queue prefix, a loopback listener). Imported by name at run time,
+ * with only what this file uses typed here.
+ */
+const coordinatorModule = '../dtm/coordinator';
+interface DtmEnv {
+  dtm: string;
+  config: Config;
+  close(): Promise<void>;
+}
+
+const SCENARIOS = [
+  'saga-success',
+  'saga-failure-compensated-in-reverse',
+  'saga-ongoing-then-success',
+  'saga-concurrent-orders',
+  'saga-concurrent-orders-failure',
+  'tcc-confirm',
+  'tcc-try-failure-cancel',
+  'msg-submit',
+  'msg-local-rolled-back',
+  'msg-backcheck-committed',
+  'msg-backcheck-rolled-back',
+  'xa-commit',
+  'xa-rollback',
+  'wait-result-success',
+  'wait-result-failure',
+  'duplicate-submit',
+  'branch-headers',
+  'query-after-success',
+];
+
+interface ScenarioLine {
+  name: string;
+  ok: boolean;
+  detail?: string;
+  ms: number;
+}
+
+describe("DTM's Go client against sagaflow", () => {
+  let env: DtmEnv;
+  let admin: Sequelize;
+  const databases: string[] = [];
+  const results = new Map<string, ScenarioLine>();
+  let suiteOutput = '';
+
+  beforeAll(async () => {
+    const bin = await buildGinGorm(join(process.env.SAGAFLOW_TEST_WORKDIR ?? '/tmp', 'gin-gorm-bin'));
+    const { createDtmEnv } = (await import(coordinatorModule)) as { createDtmEnv(): Promise<DtmEnv> };
+    env = await createDtmEnv();
+    const server = new URL(env.config.db.urls.orders);
+    admin = createSequelize(server.toString(), { ...env.config.db.pool, max: 1 });
+    const dsn: Record<string, string> = {};
+    for (const side of ['a', 'b']) {
+      const name = `${server.pathname.slice(1)}_gg${side}_${process.pid}`;
+      await admin.query(`DROP DATABASE IF EXISTS \`${name}\``);
+      await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4`);
+      databases.push(name);
+      dsn[side] = Object.assign(new URL(server), { pathname: `/${name}` }).toString();
+    }
+    suiteOutput = await runSuite(bin.suite, { DTM_SERVER: env.dtm, A_DSN: dsn.a, B_DSN: dsn.b });
+    for (const line of suiteOutput.split('\n')) {
+      if (line.startsWith('{')) {
+        const parsed = JSON.parse(line) as ScenarioLine;
+        results.set(parsed.name, parsed);
+      }
+    }
+  }, 30 * 60_000);
+
+  afterAll(async () => {
+    for (const name of databases) await admin.query(`DROP DATABASE IF EXISTS \`${name}\``);
+    await admin?.close();
+    await env?.close();
+  });
+
+  it.each(SCENARIOS)('when the Go client runs %s through sagaflow, then the databases show its outcome', (name) => {
+    const result = results.get(name);
+    expect(result, `no result for ${name}; suite output:\n${suiteOutput.slice(-4000)}`).toBeDefined();
+    expect(result!.detail ?? '').toBe('');
+    expect(result!.ok).toBe(true);
+  });
+
+  it('when the suite runs, then it reports exactly the scenarios this test expects', () => {
+    expect([...results.keys()].sort()).toEqual([...SCENARIOS].sort());
+  });
+});
+
+/** Runs the suite binary; resolves with its stdout whatever its exit code (each scenario's line says how it went). */
+function runSuite(file: string, extraEnv: Record<string, string>): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, [], { env: { ...goEnv(), ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    // Each scenario has its own watchdog in the suite; this one bounds the whole run.
+    const watchdog = setTimeout(() => child.kill('SIGKILL'), 20 * 60_000);
+    child.on('error', reject);
+    child.on('exit', () => {
+      clearTimeout(watchdog);
+      resolve(`${out}\n${err.slice(-4000)}`);
+    });
+  });
+}
