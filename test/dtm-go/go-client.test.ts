@@ -71,7 +71,7 @@ describe("DTM's Go client against sagaflow", () => {
       databases.push(name);
       dsn[side] = Object.assign(new URL(server), { pathname: `/${name}` }).toString();
     }
-    suiteOutput = await runSuite(bin.suite, { DTM_SERVER: env.dtm, A_DSN: dsn.a, B_DSN: dsn.b });
+    suiteOutput = (await runProgram(bin.suite, [], { DTM_SERVER: env.dtm, A_DSN: dsn.a, B_DSN: dsn.b })).out;
     for (const line of suiteOutput.split('\n')) {
       if (line.startsWith('{')) {
         const parsed = JSON.parse(line) as ScenarioLine;
@@ -93,25 +93,33 @@ describe("DTM's Go client against sagaflow", () => {
     expect(result!.ok).toBe(true);
   });
 
+  it('when `npm run example:gin-gorm` runs against the coordinator, then it ends with the balances its transactions make', async () => {
+    const server = Object.assign(new URL(env.config.db.urls.orders), { pathname: '/' }).toString();
+    databases.push('sagaflow_example_srv_a', 'sagaflow_example_srv_b');
+    const { code, out } = await runProgram(process.execPath, [join('scripts', 'example-gin-gorm.mjs')], { DTM_SERVER: env.dtm, EXAMPLE_DATABASE_URL: server });
+    expect(out).toMatch(/databases: srv-a 9940, srv-b 60 \(want 9940, 60\): ok/);
+    expect(out).toMatch(/saga whose transfer-in fails.*coordinator says failed/);
+    expect(code, out.slice(-3000)).toBe(0);
+  }, 15 * 60_000);
+
   it('when the suite runs, then it reports exactly the scenarios this test expects', () => {
     expect([...results.keys()].sort()).toEqual([...SCENARIOS].sort());
   });
 });
 
-/** Runs the suite binary; resolves with its stdout whatever its exit code (each scenario's line says how it went). */
-function runSuite(file: string, extraEnv: Record<string, string>): Promise<string> {
+/** Runs a program (each Go scenario has its own watchdog; this one bounds the whole run); resolves with its exit code and output. */
+function runProgram(file: string, args: string[], extraEnv: Record<string, string>): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(file, [], { env: { ...goEnv(), ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(file, args, { env: { ...goEnv(), ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (err += d));
-    // Each scenario has its own watchdog in the suite; this one bounds the whole run.
     const watchdog = setTimeout(() => child.kill('SIGKILL'), 20 * 60_000);
     child.on('error', reject);
-    child.on('exit', () => {
+    child.on('exit', (code) => {
       clearTimeout(watchdog);
-      resolve(`${out}\n${err.slice(-4000)}`);
+      resolve({ code, out: `${out}\n${err.slice(-4000)}` });
     });
   });
 }
