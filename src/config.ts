@@ -63,6 +63,8 @@ const schema = z.object({
   ORDERS_DATABASE_URL: z.string().url().optional(),
   LOYALTY_DATABASE_URL: z.string().url().optional(),
   API_DATABASE_URL: z.string().url().optional(),
+  /** The DTM-protocol coordinator's durable transaction record (the `dtm` service). */
+  DTM_DATABASE_URL: z.string().url().optional(),
   DB_POOL_MAX: int(20, 1),
   DB_POOL_MIN: int(0, 0),
   DB_POOL_ACQUIRE_MS: int(30_000, 100),
@@ -122,6 +124,13 @@ const schema = z.object({
   /** The XA recovery job (every ledger worker): a prepared branch older than this is resolved from its flow's decision. */
   XA_RECOVERY_AFTER_MS: int(60_000, 100),
   XA_RECOVERY_INTERVAL_MS: int(30_000, 100),
+
+  /** The DTM-protocol endpoints (/api/dtmsvr) also on a listener of their own (DTM's default is 36789). */
+  DTM_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  /** The DTM endpoints without the API key, as DTM itself (it has no auth; deployments rely on the network). */
+  DTM_OPEN: bool.default(false),
+  /** Production: branch URLs must match one of these patterns (`*` within the host or port, any run in the path). */
+  DTM_BRANCH_URL_ALLOW: list,
 });
 
 export type Env = z.input<typeof schema>;
@@ -207,6 +216,7 @@ function toConfig(e: z.output<typeof schema>) {
       transferConsistency: e.TRANSFER_CONSISTENCY,
     },
     xaRecovery: { afterMs: e.XA_RECOVERY_AFTER_MS, intervalMs: e.XA_RECOVERY_INTERVAL_MS },
+    dtm: { port: e.DTM_PORT, open: e.DTM_OPEN, branchUrlAllow: e.DTM_BRANCH_URL_ALLOW },
   } as const;
 }
 
@@ -230,6 +240,7 @@ function databaseUrls(e: z.output<typeof schema>) {
     orders: e.ORDERS_DATABASE_URL ?? onServer(e.DATABASE_URL, 'orders'),
     loyalty: e.LOYALTY_DATABASE_URL ?? onServer(e.DATABASE_URL, 'loyalty'),
     api: e.API_DATABASE_URL ?? onServer(e.DATABASE_URL, 'api'),
+    dtm: e.DTM_DATABASE_URL ?? onServer(e.DATABASE_URL, 'dtm'),
   };
 }
 

@@ -19,12 +19,13 @@ export const DATABASES = [
   { role: 'ledger_0', server: 'a', envVar: 'LEDGER_DATABASE_URLS', shard: 0 },
   { role: 'orders', server: 'a', envVar: 'ORDERS_DATABASE_URL' },
   { role: 'api', server: 'a', envVar: 'API_DATABASE_URL' },
+  { role: 'dtm', server: 'a', envVar: 'DTM_DATABASE_URL' },
   { role: 'ledger_1', server: 'b', envVar: 'LEDGER_DATABASE_URLS', shard: 1 },
   { role: 'inventory', server: 'b', envVar: 'INVENTORY_DATABASE_URL' },
   { role: 'loyalty', server: 'b', envVar: 'LOYALTY_DATABASE_URL' },
 ];
 
-export const DATABASE_ENV_VARS = ['LEDGER_DATABASE_URLS', 'INVENTORY_DATABASE_URL', 'ORDERS_DATABASE_URL', 'LOYALTY_DATABASE_URL', 'API_DATABASE_URL'];
+export const DATABASE_ENV_VARS = ['LEDGER_DATABASE_URLS', 'INVENTORY_DATABASE_URL', 'ORDERS_DATABASE_URL', 'LOYALTY_DATABASE_URL', 'API_DATABASE_URL', 'DTM_DATABASE_URL'];
 
 export const databaseName = (role, prefix = DATABASE_PREFIX) => `${prefix}_${role}`;
 
@@ -41,7 +42,7 @@ export function withDatabase(url, database = '') {
 /**
  * The environment variable map for a placement. `serverUrlOf(serverName)` gives the server's URL (any path; it is
  * replaced); `prefix` names the databases (a unique one for tests sharing an external server).
- * @returns {{ LEDGER_DATABASE_URLS: string, INVENTORY_DATABASE_URL: string, ORDERS_DATABASE_URL: string, LOYALTY_DATABASE_URL: string, API_DATABASE_URL: string }}
+ * @returns {{ LEDGER_DATABASE_URLS: string, INVENTORY_DATABASE_URL: string, ORDERS_DATABASE_URL: string, LOYALTY_DATABASE_URL: string, API_DATABASE_URL: string, DTM_DATABASE_URL: string }}
  */
 export function databaseEnvFor(serverUrlOf, prefix = DATABASE_PREFIX) {
   const ledger = [];

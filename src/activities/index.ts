@@ -7,8 +7,9 @@ import { inventory } from './inventory';
 import { ledger } from './ledger';
 import { loyalty } from './loyalty';
 import { orders } from './orders';
+import { dtm } from './dtm';
 
-export const services: readonly ServiceDefinition[] = [ledger, inventory, orders, loyalty];
+export const services: readonly ServiceDefinition[] = [ledger, inventory, orders, loyalty, dtm];
 
 export function serviceStores(config: Config): StoreRef[] {
   return services.flatMap((d) => d.stores(config));

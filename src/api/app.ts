@@ -16,6 +16,7 @@ import type { AppDeps, AppEnv } from '../platform/http/deps';
 import { ApiError, Codes } from '../platform/http/envelope';
 import { registerEventMetrics } from '../platform/http/metrics';
 import { validationHook } from '../platform/http/validation';
+import { guardDtm } from './dtm';
 import { accessLog } from './middleware/access-log';
 import { apiKeyAuth } from './middleware/auth';
 import { errorHandler, notFoundHandler } from './middleware/errors';
@@ -48,6 +49,8 @@ export function createApp(deps: AppDeps) {
       },
     }),
   );
+
+  guardDtm(app, deps); // /api/dtmsvr: DTM's protocol (the dtm flow's routes), its own auth rule and body limit
 
   // Every route comes from a registry: the services' read routes, then the flows' routes.
   for (const { path, router } of [...services.flatMap((d) => d.routes?.(deps) ?? []), ...flows.flatMap((f) => f.routes(deps))]) {

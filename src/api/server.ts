@@ -11,6 +11,7 @@ import { openStores } from '../platform/stores';
 import { setupTracing } from '../platform/telemetry/tracing';
 import { connectClient } from '../platform/temporal/connection';
 import { createApp } from './app';
+import { createDtmApp } from './dtm';
 
 async function main() {
   const config = loadConfig();
@@ -26,12 +27,18 @@ async function main() {
   const drain = new AbortController();
   // Webhook fan-out and dispatch, the dead-letter keeper, and the publisher operators' replays use.
   const events = startApiEvents({ config, db: stores.db('api'), log });
-  const app = createApp({ config, stores, temporal, log, metrics: createMetrics(), draining: drain.signal, tracing: tracing.enabled, broker: events.broker });
+  const deps = { config, stores, temporal, log, metrics: createMetrics(), draining: drain.signal, tracing: tracing.enabled, broker: events.broker };
+  const app = createApp(deps);
   const retention = every(config.retention.intervalMs, () => purgeExpiredIdempotencyKeys(stores.db('api')), log, 'api');
 
   const server: ServerType = serve({ fetch: app.fetch, hostname: config.api.host, port: config.api.port }, (info) =>
     log.info({ url: `http://${info.address}:${info.port}` }, 'api listening'),
   );
+
+  // DTM_PORT: the DTM protocol on a listener of its own, so DTM clients change only their server URL.
+  const dtmServer = config.dtm.port
+    ? serve({ fetch: createDtmApp(deps).fetch, hostname: config.api.host, port: config.dtm.port }, (info) => log.info({ url: `http://${info.address}:${info.port}/api/dtmsvr` }, 'dtm listening'))
+    : undefined;
 
   let closing = false;
   const shutdown = async (signal: string) => {
@@ -48,7 +55,7 @@ async function main() {
       (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
     }, config.api.shutdownGraceMs);
     (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await Promise.all([server, ...(dtmServer ? [dtmServer] : [])].map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     clearTimeout(force);
     await temporal.connection.close();
     retention.stop();

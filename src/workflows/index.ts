@@ -3,10 +3,11 @@
 import type { FlowDefinition } from '../platform/flow';
 import { commonSearchAttributes, type SearchAttributeTypes } from '../platform/workflow/search-attributes';
 import { checkout } from './checkout';
+import { dtm } from './dtm';
 import { tip } from './tip';
 import { transfer } from './transfer';
 
-export const flows: readonly FlowDefinition[] = [transfer, checkout, tip];
+export const flows: readonly FlowDefinition[] = [transfer, checkout, tip, dtm];
 
 /** Every search attribute a flow sets, for registering on the namespace. */
 export const searchAttributes: SearchAttributeTypes = Object.assign({}, commonSearchAttributes, ...flows.map((f) => f.searchAttributes));
