@@ -4,8 +4,9 @@
 // the two services' databases on the dev stack's MariaDB (sagaflow_example_srv_a, _srv_b), starts srv-a and srv-b on
 // free loopback ports, runs the submitter (a saga, a failing saga, a TCC, a 2-phase message through sagaflow), checks
 // the balances in both databases, and stops everything it started.
-// Where: DTM_SERVER (default http://127.0.0.1:${DTM_PORT:-36789}/api/dtmsvr); EXAMPLE_DATABASE_URL (default the dev
-// stack's server A: mysql://sagaflow:${MARIADB_PASSWORD:-sagaflow}@127.0.0.1:${MARIADB_PORT:-3307}/).
+// Where: DTM_SERVER (default: DTM's own listener http://127.0.0.1:${DTM_PORT:-36789}/api/dtmsvr, else the API's
+// http://127.0.0.1:${API_PORT:-3000}/api/dtmsvr, whichever answers); EXAMPLE_DATABASE_URL (default the dev stack's
+// server A: mysql://sagaflow:${MARIADB_PASSWORD:-sagaflow}@127.0.0.1:${MARIADB_PORT:-3307}/).
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -20,15 +21,17 @@ if (existsSync(join(root, '.env'))) process.loadEnvFile(join(root, '.env'));
 stopOnSignals();
 
 const env = process.env;
-const dtmServer = env.DTM_SERVER ?? `http://127.0.0.1:${env.DTM_PORT ?? 36789}/api/dtmsvr`;
+const candidates = env.DTM_SERVER
+  ? [env.DTM_SERVER]
+  : [`http://127.0.0.1:${env.DTM_PORT ?? 36789}/api/dtmsvr`, `http://127.0.0.1:${env.API_PORT ?? 3000}/api/dtmsvr`];
 const serverUrl = env.EXAMPLE_DATABASE_URL ?? `mysql://sagaflow:${encodeURIComponent(env.MARIADB_PASSWORD ?? 'sagaflow')}@127.0.0.1:${env.MARIADB_PORT ?? 3307}/`;
 const databases = { a: 'sagaflow_example_srv_a', b: 'sagaflow_example_srv_b' };
 const dsn = (db) => Object.assign(new URL(serverUrl), { pathname: `/${db}` }).toString();
 
 let code = 1;
 try {
-  const gid = await fetch(`${dtmServer}/newGid`).then((r) => (r.ok ? r.json() : undefined)).catch(() => undefined);
-  if (!gid?.gid) throw new Error(`no DTM-protocol coordinator answers at ${dtmServer}: start the dev stack (npm run dev) or set DTM_SERVER`);
+  const dtmServer = await firstAnswering(candidates);
+  if (!dtmServer) throw new Error(`no DTM-protocol coordinator answers at ${candidates.join(' or ')}: start the dev stack (npm run dev) or set DTM_SERVER`);
 
   log.info('building examples/gin-gorm (the first build downloads modules and takes minutes)');
   const bin = await buildGinGorm();
@@ -40,6 +43,7 @@ try {
   const [portA, portB] = [await freePort(), await freePort()];
   const logDir = join(root, '.data', 'logs');
   const common = { ...goEnv(), DTM_SERVER: dtmServer };
+  log.info(`coordinator: ${dtmServer}`);
   const srvA = start('srv-a', bin.srvA, [], { logFile: join(logDir, 'srv-a.log'), env: { ...common, SRV_A_DSN: dsn(databases.a), SRV_A_ADDR: `127.0.0.1:${portA}`, PEER_URL: `http://127.0.0.1:${portB}` } });
   const srvB = start('srv-b', bin.srvB, [], { logFile: join(logDir, 'srv-b.log'), env: { ...common, SRV_B_DSN: dsn(databases.b), SRV_B_ADDR: `127.0.0.1:${portB}` } });
   for (const [entry, port] of [[srvA, portA], [srvB, portB]]) {
@@ -56,6 +60,15 @@ try {
   await cleanup();
 }
 process.exit(code);
+
+/** The first coordinator URL whose newGid answers with a gid. */
+async function firstAnswering(urls) {
+  for (const url of urls) {
+    const body = await fetch(`${url}/newGid`).then((r) => (r.ok ? r.json() : undefined)).catch(() => undefined);
+    if (body?.gid) return url;
+  }
+  return undefined;
+}
 
 /** Runs a program, its output shown as it comes; resolves with its stdout, rejects when it fails. */
 function run(file, extraEnv) {

@@ -8,19 +8,7 @@ import type { Sequelize } from 'sequelize';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSequelize } from '../../src/platform/db/sequelize';
 import { buildGinGorm, goEnv } from '../../scripts/lib/go.mjs';
-import type { Config } from '../../src/config';
-
-/**
- * The coordinator under test comes from the DTM protocol's own tests (test/dtm/coordinator.ts: the API's DTM app over
- * the real Temporal server, workers on a fresh task-queue prefix, a loopback listener). Imported by name at run time,
- * with only what this file uses typed here.
- */
-const coordinatorModule = '../dtm/coordinator';
-interface DtmEnv {
-  dtm: string;
-  config: Config;
-  close(): Promise<void>;
-}
+import { createDtmEnv, type DtmEnv } from '../dtm/coordinator';
 
 const SCENARIOS = [
   'saga-success',
@@ -59,7 +47,6 @@ describe("DTM's Go client against sagaflow", () => {
 
   beforeAll(async () => {
     const bin = await buildGinGorm(join(process.env.SAGAFLOW_TEST_WORKDIR ?? '/tmp', 'gin-gorm-bin'));
-    const { createDtmEnv } = (await import(coordinatorModule)) as { createDtmEnv(): Promise<DtmEnv> };
     env = await createDtmEnv();
     const server = new URL(env.config.db.urls.orders);
     admin = createSequelize(server.toString(), { ...env.config.db.pool, max: 1 });
