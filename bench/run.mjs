@@ -18,6 +18,8 @@
 //   start          POST /v1/transfers without wait vs a bare client.workflow.start from this process, one at a time,
 //                  interleaved and paced (plus, as diagnostics, a start with the API's options and GET /healthz)
 //   inflight       worker RSS with 200 orders held in AWAITING_APPROVAL (peak, and settled after V8's memory reducer)
+//   dtm-saga       (only when named) DTM's bench shape through the DTM-protocol coordinator: sagas of two branches behind
+//                  DTM's barrier in a TS participant, wait_result, 64 callers (bench/scenarios/dtm-saga.mjs)
 //   modes          (only when named: --scenarios modes) the three guarantees side by side: POST /v1/transfers with
 //                  consistency saga / tcc / xa, Prefer: wait=30, closed loop at each of --modes-concurrency (16,64):
 //                  tps, p50/p99, CPU per transfer (API + worker + both MariaDB + Temporal) and InnoDB row-lock waits
@@ -56,6 +58,7 @@ import { benchAccounts, pairPicker } from './lib/pairs.mjs';
 import { groupSnapshot, meter } from './lib/proc.mjs';
 import { chart } from './lib/chart.mjs';
 import { round, summarize } from './lib/stats.mjs';
+import { DTM_SAGA, dtmSagaEnv, dtmSagaScenario } from './scenarios/dtm-saga.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 await ensureNodeRuntime(); // Node 24 LTS, whatever started this script
@@ -109,9 +112,9 @@ const S = {
   inflight: Number(opt.inflight),
 };
 if (!(S.cross >= 0 && S.cross <= 1)) throw new Error('--cross is a fraction between 0 and 1');
-const ALL = ['direct-db', 'saga', 'batched', 'sync', 'sync-batched', 'direct-db-paced', 'checkout', 'start', 'inflight', 'modes'];
-/** What runs without --scenarios: `modes` only when named (it adds six windows). */
-const DEFAULT_SCENARIOS = ALL.filter((s) => s !== 'modes');
+const ALL = ['direct-db', 'saga', 'batched', 'sync', 'sync-batched', 'direct-db-paced', 'checkout', 'start', 'inflight', 'modes', DTM_SAGA];
+/** What runs without --scenarios: `modes` and `dtm-saga` only when named (they add windows of their own). */
+const DEFAULT_SCENARIOS = ALL.filter((s) => s !== 'modes' && s !== DTM_SAGA);
 // The names of 0.1 (its local-activities scenarios saga-local / sync-local are gone with FLOW_LOCAL_ACTIVITIES).
 const ALIASES = { 'saga-remote': 'saga', 'sync-remote': 'sync' };
 const wanted = new Set(opt.scenarios ? opt.scenarios.split(',').map((s) => ALIASES[s.trim()] ?? s.trim()) : DEFAULT_SCENARIOS);
@@ -212,6 +215,7 @@ async function main() {
     onCleanup(() => sink.close());
     Object.assign(baseEnv, { OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `http://127.0.0.1:${sinkPort}/v1/traces` });
   }
+  if (wanted.has(DTM_SAGA)) Object.assign(baseEnv, dtmSagaEnv);
   const migrated = spawnSync(tsx, ['src/migrate.ts', 'up'], { cwd: root, env: { ...process.env, ...baseEnv }, encoding: 'utf8' });
   if (migrated.status !== 0) throw new Error(`migrations failed: ${migrated.stderr}`);
 
@@ -584,6 +588,7 @@ async function main() {
   if (wanted.has('direct-db-paced')) await directDb('direct-db-paced', { ...directArgs, rate: S.syncRate, concurrency: 0, durationMs: S.pacedMs });
   if (wanted.has('checkout')) await checkout('checkout');
   const modes = wanted.has('modes') ? await modesScenario({ http, ledgerSql, measured, windowHooks, record }) : null;
+  if (wanted.has(DTM_SAGA)) await dtmSagaScenario({ root, http, start, waitFor, freePort, logDir: stack.logDir, tsx, serverUrl: config.db.urls.orders, S, measured, windowHooks, record });
 
   if (wanted.has('start')) {
     // Sequential, interleaved (POST, bare start, start with the API's options, GET /healthz), so all see the same
@@ -737,6 +742,7 @@ async function main() {
     saga_vs_0_2_at_64: ratio(at('saga', 64)?.tps, SAGA_0_2_TPS),
     batched_vs_saga_at_64: ratio(at('batched', 64)?.tps, at('saga', 64)?.tps),
     saga_vs_direct_at_64: ratio(at('saga', 64)?.tps, at('direct-db', 64)?.tps),
+    dtm_saga_vs_direct_at_64: ratio(at(DTM_SAGA, 64)?.tps, at('direct-db', 64)?.tps),
     post_vs_client_start: ratio(get('start-post')?.p50_ms, get('start-bare')?.p50_ms),
     sync_p50_vs_direct_paced_p50: ratio(get(DEFAULT_SYNC)?.p50_ms, get('direct-db-paced')?.p50_ms),
   };
@@ -746,6 +752,7 @@ async function main() {
     saga_vs_0_2_at_64: { target: `>= 2 (0.2: ${SAGA_0_2_TPS} tps)`, value: ratios.saga_vs_0_2_at_64, met: ratios.saga_vs_0_2_at_64 != null ? ratios.saga_vs_0_2_at_64 >= 2 : null },
     sync_p50_ms_at_fixed_rate: { target: `<= 30 (${S.syncRate}/s, ${DEFAULT_SYNC})`, value: value(get(DEFAULT_SYNC)?.p50_ms), met: get(DEFAULT_SYNC) ? get(DEFAULT_SYNC).p50_ms <= 30 : null },
     post_vs_client_start: { target: '<= 1.2', value: ratios.post_vs_client_start, met: ratios.post_vs_client_start != null ? ratios.post_vs_client_start <= 1.2 : null },
+    dtm_saga_vs_direct_at_64: { target: '>= 0.42 (DTM: its saga + barrier at 0.41–0.42 × its raw SQL)', value: ratios.dtm_saga_vs_direct_at_64, met: ratios.dtm_saga_vs_direct_at_64 != null ? ratios.dtm_saga_vs_direct_at_64 >= 0.42 : null },
     worker_rss_200_inflight_mb: { target: '<= 300', value: value(workerInflight?.worker_rss_mb), met: workerInflight ? workerInflight.worker_rss_mb <= 300 : null },
   };
   const co = get('checkout');
