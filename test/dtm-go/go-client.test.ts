@@ -14,6 +14,7 @@ const SCENARIOS = [
   'saga-success',
   'saga-failure-compensated-in-reverse',
   'saga-ongoing-then-success',
+  'saga-500-then-success',
   'saga-concurrent-orders',
   'saga-concurrent-orders-failure',
   'tcc-confirm',

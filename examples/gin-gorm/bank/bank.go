@@ -40,7 +40,8 @@ type Call struct {
 }
 
 // TransReq is a branch's payload. Result "FAILURE" makes the write fail as a business rejection (after it wrote, so the
-// rollback is real); "ONGOING" answers 425; "ONGOING_ONCE" answers 425 to the first call only.
+// rollback is real); "ONGOING" answers 425; "ONGOING_ONCE" answers 425 and
+// "ERROR_ONCE" 500 to the first call only.
 type TransReq struct {
 	UserID int64  `json:"user_id"`
 	Amount int64  `json:"amount"`

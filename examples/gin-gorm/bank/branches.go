@@ -56,6 +56,10 @@ func (s *Service) guarded(c *gin.Context, write func(tx *gorm.DB, req TransReq) 
 				if s.callsOf(bb) < 2 {
 					return dtmcli.ErrOngoing
 				}
+			case "ERROR_ONCE":
+				if s.callsOf(bb) < 2 {
+					return errors.New("unavailable")
+				}
 			}
 		}
 		return nil

@@ -20,7 +20,8 @@ const settle = 60 * time.Second
 var scenarios = []scenario{
 	{"saga-success", sagaSuccess},
 	{"saga-failure-compensated-in-reverse", sagaFailure},
-	{"saga-ongoing-then-success", sagaOngoing},
+	{"saga-ongoing-then-success", sagaRetried("ONGOING_ONCE")},
+	{"saga-500-then-success", sagaRetried("ERROR_ONCE")},
 	{"saga-concurrent-orders", sagaConcurrent(false)},
 	{"saga-concurrent-orders-failure", sagaConcurrent(true)},
 	{"tcc-confirm", tcc(false)},
@@ -264,16 +265,19 @@ func waitResult(fail bool) func(s *suite) error {
 	}
 }
 
-// A branch answering 425 ONGOING is called again at the retry interval, and then succeeds.
-func sagaOngoing(s *suite) error {
-	u := s.user(1000)
-	saga := s.transfer(u, 30, "ONGOING_ONCE")
-	saga.RetryInterval = 1
-	if err := saga.Submit(); err != nil {
-		return err
+// A branch answering 425 ONGOING (retried at the retry interval) or 500 (retried with the interval doubled) is called
+// again, and then succeeds.
+func sagaRetried(firstAnswer string) func(s *suite) error {
+	return func(s *suite) error {
+		u := s.user(1000)
+		saga := s.transfer(u, 30, firstAnswer)
+		saga.RetryInterval = 1
+		if err := saga.Submit(); err != nil {
+			return err
+		}
+		return first(s.expectStatus(saga.Gid, "succeed"), s.expectBalances(u, 970, 30),
+			equal("actions of 02", actionsOf(s.calls(saga.Gid), "02"), []string{"action", "action"}))
 	}
-	return first(s.expectStatus(saga.Gid, "succeed"), s.expectBalances(u, 970, 30),
-		equal("actions of 02", actionsOf(s.calls(saga.Gid), "02"), []string{"action", "action"}))
 }
 
 func actionsOf(calls []call, branchID string) []string {
