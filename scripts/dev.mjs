@@ -28,6 +28,8 @@ try {
   const apiPort = Number(process.env.API_PORT ?? 3000);
   const apiHost = process.env.API_HOST ?? '127.0.0.1';
   if (await portInUse(apiPort, apiHost)) throw new Error(`port ${apiPort} (API_PORT) is busy; stop what uses it or set API_PORT`);
+  const dtmPort = process.env.DTM_PORT ?? '36789'; // the DTM protocol on DTM's own port, for DTM clients
+  if (await portInUse(Number(dtmPort), apiHost)) throw new Error(`port ${dtmPort} (DTM_PORT) is busy; stop what uses it or set DTM_PORT`);
   const started = Date.now();
   const stack = await provision({ mode: 'dev', root, searchAttributes: await loadSearchAttributes(root) });
   const env = {
@@ -35,6 +37,7 @@ try {
     ...stack.brokerEnv,
     TEMPORAL_ADDRESS: stack.temporal.address,
     NODE_ENV: process.env.NODE_ENV ?? 'development',
+    DTM_PORT: dtmPort,
   };
   const tsx = join(root, 'node_modules', '.bin', 'tsx');
   const seeded = spawnSync(tsx, MIGRATE_AND_SEED, { cwd: root, env: { ...process.env, ...env }, stdio: 'inherit' });
@@ -61,6 +64,7 @@ try {
   sagaflow is running
     API           ${base}
     API docs      ${base}/docs   (OpenAPI: ${base}/openapi.json, AsyncAPI: ${base}/asyncapi.json)
+    DTM protocol  http://${apiHost}:${dtmPort}/api/dtmsvr   (DTM clients: this is their server URL)
     Temporal UI   ${stack.temporal.uiUrl}
     Temporal gRPC ${stack.temporal.address}   (npm run temporal -- workflow list)
 ${databases}

@@ -18,7 +18,7 @@ import { account, createAccount, uid } from '../helpers/env';
 import { until } from '../helpers/wait';
 
 /** Every store unit the API opens, in the order readiness lists them. */
-const units = ['ledger-0', 'ledger-1', 'inventory', 'orders', 'loyalty', 'api'];
+const units = ['ledger-0', 'ledger-1', 'inventory', 'orders', 'loyalty', 'dtm', 'api'];
 
 /** An environment whose every database URL is `url` (all shards too). */
 function allDatabasesAt(url: string, shards = 2): Record<string, string> {
@@ -28,6 +28,7 @@ function allDatabasesAt(url: string, shards = 2): Record<string, string> {
     ORDERS_DATABASE_URL: url,
     LOYALTY_DATABASE_URL: url,
     API_DATABASE_URL: url,
+    DTM_DATABASE_URL: url,
   };
 }
 

@@ -20,6 +20,7 @@ const expectedTables: Record<string, string[]> = {
   inventory: ['products', 'barriers', 'outbox'],
   orders: ['orders', 'order_items', 'barriers', 'outbox'],
   loyalty: ['points_entries', 'barriers', 'outbox', 'inbox'],
+  dtm: ['dtm_trans', 'barriers', 'outbox'],
   api: ['idempotency_keys', 'webhooks', 'webhook_deliveries', 'dead_letters', 'inbox'],
 };
 
@@ -89,6 +90,7 @@ async function databasesOfOurOwn(): Promise<{ env: Record<string, string>; drop:
     ORDERS_DATABASE_URL: own(urls.orders),
     LOYALTY_DATABASE_URL: own(urls.loyalty),
     API_DATABASE_URL: own(urls.api),
+    DTM_DATABASE_URL: own(urls.dtm),
     // Its own broker prefix too: its consumers must not take the suite's events and apply them to these databases.
     BROKER_PREFIX: `t-hostile${suffix}`,
   };

@@ -140,7 +140,7 @@ describe('docker-compose.yml', () => {
         API_KEYS: '${API_KEYS:-change-me}',
       });
     }
-    expect(services.api.ports).toEqual(['3000:3000']);
+    expect(services.api.ports).toEqual(['3000:3000', '36789:36789']); // the API, and the DTM protocol on DTM's port
   });
 
   it('lets every worker service scale: no container_name and no host port', () => {

@@ -90,6 +90,16 @@ describe('DTM protocol: 2-phase message', () => {
     expect(ops(gid)).toEqual(['01:action', '02:action']);
   });
 
+  it('when a message asks for a delay, then it is submitted at once and delivered only after the delay', async () => {
+    const [a, gid] = [uid('a-'), uid('g-')];
+    const body = msgBody(gid, [{ account: a, amount: 8 }], { custom_data: JSON.stringify({ delay: 3 }) });
+    expect((await dtmCall(env, 'submit', body)).status).toBe(200);
+    expect(await statusOf(gid)).toBe('submitted');
+    expect(ops(gid)).toEqual([]); // still waiting out its delay
+    await until(async () => (await statusOf(gid)) === 'succeed', 30_000);
+    expect((await env.part.balance(a)).balance).toBe(8);
+  });
+
   it('when the local transaction rolls back and the client aborts, then nothing is delivered and the message failed', async () => {
     const [src, a, gid] = [await account(50), uid('a-'), uid('g-')];
     const body = msgBody(gid, [{ account: a, amount: 20 }]);

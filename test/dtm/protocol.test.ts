@@ -1,6 +1,7 @@
 // The coordinator through DTM's HTTP protocol, as a client speaks it, with participants that are real HTTP servers
 // writing to MariaDB behind DTM's barrier; each scenario judged by what the participant's database shows.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDtmActivities } from '../../src/activities/dtm/activities';
 import { createApp } from '../../src/api/app';
 import { createMetrics } from '../../src/platform/http/metrics';
 import { logger } from '../../src/platform/logger';
@@ -102,6 +103,23 @@ describe('DTM protocol: saga', () => {
     expect(again.status).toBe(409);
     expect(again.json.dtm_result).toBe('FAILURE');
     expect(await env.part.balance(a)).toEqual({ balance: 7, trying: 0 }); // applied once
+  });
+
+  it('when only the durable record knows a gid (its workflow past retention), then query answers from it and the gid is never started again', async () => {
+    const [a, gid] = [uid('a-'), uid('g-')];
+    const body = sagaBody(gid, [{ account: a, amount: 3 }], { wait_result: true });
+    const at = new Date().toISOString();
+    await createDtmActivities({ db: env.stores.db('dtm'), urlPolicy: { production: false, allow: [] } }).recordTransaction({
+      gid, trans_type: 'saga', status: 'succeed', protocol: 'http', rollback_reason: '', query_prepared: '', custom_data: '', steps: body.steps, payloads: body.payloads, options: {},
+      create_time: at, update_time: at, finish_time: at, rollback_time: null,
+      branches: [{ branch_id: '01', op: 'compensate', url: body.steps[0].compensate, status: 'prepared' }, { branch_id: '01', op: 'action', url: body.steps[0].action, status: 'succeed' }],
+    });
+    const q = (await dtmCall(env, `query?gid=${gid}`)).json;
+    expect(q.transaction).toMatchObject({ gid, status: 'succeed' });
+    expect(q.branches.map((x: any) => `${x.branch_id}:${x.op}:${x.status}`)).toEqual(['01:compensate:prepared', '01:action:succeed']);
+    expect((await dtmCall(env, 'submit', body)).status).toBe(409);
+    expect(await env.env.client.workflow.getHandle(`dtm-${gid}`).describe().then(() => 'exists', () => 'none')).toBe('none');
+    expect(ops(gid)).toEqual([]);
   });
 
   it('when branch_headers are given, then every branch call carries them, with a W3C traceparent', async () => {

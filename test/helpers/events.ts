@@ -28,6 +28,7 @@ export async function isolatedEvents(extra: Record<string, string> = {}): Promis
     ORDERS_DATABASE_URL: renamed(base.db.urls.orders, tag),
     LOYALTY_DATABASE_URL: renamed(base.db.urls.loyalty, tag),
     API_DATABASE_URL: renamed(base.db.urls.api, tag),
+    DTM_DATABASE_URL: renamed(base.db.urls.dtm, tag),
     BROKER_PREFIX: `t-${tag}`,
     LOG_LEVEL: 'silent',
     ...extra,

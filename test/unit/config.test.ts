@@ -82,6 +82,7 @@ describe('config', () => {
       orders: 'mysql://sagaflow:sagaflow@127.0.0.1:3307/sagaflow_orders',
       loyalty: 'mysql://sagaflow:sagaflow@127.0.0.1:3307/sagaflow_loyalty',
       api: 'mysql://sagaflow:sagaflow@127.0.0.1:3307/sagaflow_api',
+      dtm: 'mysql://sagaflow:sagaflow@127.0.0.1:3307/sagaflow_dtm',
     });
     const other = loadConfig({ DATABASE_URL: 'mysql://u:p@db.internal:3306/shop', LEDGER_SHARDS: '3' }).db.urls;
     expect(other.ledger).toEqual(['mysql://u:p@db.internal:3306/shop_ledger_0', 'mysql://u:p@db.internal:3306/shop_ledger_1', 'mysql://u:p@db.internal:3306/shop_ledger_2']);
@@ -126,7 +127,7 @@ describe('selectUnits', () => {
   };
 
   it('when nothing is named, then the flows unit and every domain store are served', () => {
-    expect(units([])).toEqual({ flows: true, stores: ['ledger-0', 'ledger-1', 'inventory', 'orders', 'loyalty'] });
+    expect(units([])).toEqual({ flows: true, stores: ['ledger-0', 'ledger-1', 'inventory', 'orders', 'loyalty', 'dtm'] });
   });
 
   it('when flows is named, then only workflows are served', () => {

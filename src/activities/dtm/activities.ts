@@ -10,7 +10,7 @@ import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentele
 import type { Sequelize } from 'sequelize';
 import { exec } from '../../platform/db/sql';
 import { DtmErrors, readAnswer, type BranchCall, type BranchOutcome, type DtmActivities, type TransRecord } from './contract';
-import { checkBranchUrl, UnsafeUrlError, type BranchUrlPolicy } from './url-policy';
+import { checkAllowedUrl, UnsafeUrlError, type AllowListPolicy } from '../../platform/url-allow';
 
 const MAX_RETRY_DELAY_MS = 3600_000;
 const tracer = trace.getTracer('sagaflow-dtm');
@@ -44,12 +44,12 @@ async function send(call: BranchCall, url: URL): Promise<{ status: number; text:
   }
 }
 
-export function createDtmActivities({ db, urlPolicy }: { db: Sequelize; urlPolicy: BranchUrlPolicy }): DtmActivities {
+export function createDtmActivities({ db, urlPolicy }: { db: Sequelize; urlPolicy: AllowListPolicy }): DtmActivities {
   return {
     async callBranch(call: BranchCall): Promise<BranchOutcome> {
       let url: URL;
       try {
-        url = await checkBranchUrl(call.url, urlPolicy);
+        url = await checkAllowedUrl(call.url, urlPolicy);
       } catch (err) {
         if (err instanceof UnsafeUrlError) throw ApplicationFailure.create({ type: DtmErrors.UrlRefused, message: `branch URL refused: ${err.message}`, nonRetryable: call.failureFinal });
         throw err;

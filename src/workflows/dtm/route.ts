@@ -12,7 +12,7 @@ import { Counter, Gauge } from 'prom-client';
 import type { z } from 'zod';
 import { answerOf, isTerminal, type Result, type TransRecord } from '../../activities/dtm/contract';
 import { countTransactions, findTransaction, listTransactions } from '../../activities/dtm/reads';
-import { checkBranchUrl, UnsafeUrlError } from '../../activities/dtm/url-policy';
+import { checkAllowedUrl, UnsafeUrlError } from '../../platform/url-allow';
 import type { AppDeps, AppEnv, Mount } from '../../platform/http/deps';
 import { FLOWS_UNIT, waitWithin } from '../../platform/http/flow-temporal';
 import { taskQueueOf } from '../../platform/stores';
@@ -76,7 +76,7 @@ async function transactionOf(deps: AppDeps, gid: string): Promise<TransRecord | 
 
 function refusedUrl(urls: string[], deps: AppDeps): Promise<string | undefined> {
   const policy = { production: deps.config.env === 'production', allow: deps.config.dtm.branchUrlAllow };
-  return Promise.all(urls.map((u) => checkBranchUrl(u, policy))).then(
+  return Promise.all(urls.map((u) => checkAllowedUrl(u, policy))).then(
     () => undefined,
     (err) => {
       if (err instanceof UnsafeUrlError) return `branch URL refused: ${err.message}`;

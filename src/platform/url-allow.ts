@@ -1,11 +1,11 @@
-// Which branch URLs the coordinator calls (its SSRF guard). In production only URLs matching a DTM_BRANCH_URL_ALLOW
-// pattern: branch services usually live on private addresses, so the operator names them explicitly (the webhooks'
-// "public addresses only" rule cannot apply); nothing matches an empty list. Elsewhere (development, tests) the webhook
-// guard's development policy: http(s), no credentials, loopback or public addresses; an allow list, when set, also
-// binds. Checked when a URL enters (prepare, submit, registerBranch) and again before each call.
-import { checkUrl, UnsafeUrlError } from '../../platform/webhooks/url-guard';
+// Outbound calls to URLs an operator names (the SSRF guard of calls into a private network, such as the DTM
+// coordinator's branch calls). In production only URLs matching an allow-list pattern: such services usually live on
+// private addresses, so the operator names them explicitly (the webhooks' "public addresses only" rule cannot apply);
+// nothing matches an empty list. Elsewhere (development, tests) the webhook guard's development policy: http(s), no
+// credentials, loopback or public addresses; an allow list, when set, also binds.
+import { checkUrl, UnsafeUrlError } from './webhooks/url-guard';
 
-export interface BranchUrlPolicy {
+export interface AllowListPolicy {
   production: boolean;
   allow: readonly string[];
 }
@@ -13,7 +13,7 @@ export interface BranchUrlPolicy {
 /** `*` matches within one part: in scheme/host/port it stops at `/`, in the path it matches any run. */
 export function patternRegex(pattern: string): RegExp {
   const m = pattern.match(/^([a-z][a-z0-9+.-]*:\/\/[^/]*)(\/.*)?$/i);
-  if (!m) throw new Error(`DTM_BRANCH_URL_ALLOW: ${pattern} is not a URL pattern (scheme://host[:port][/path])`);
+  if (!m) throw new Error(`${pattern} is not a URL pattern (scheme://host[:port][/path])`);
   const quote = (s: string, star: string) => s.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join(star);
   const origin = quote(m[1].toLowerCase(), '[^/]*');
   const path = m[2] === undefined ? '(/.*)?' : quote(m[2], '.*');
@@ -26,7 +26,7 @@ export function allowedByList(url: URL, allow: readonly string[]): boolean {
 }
 
 /** Throws UnsafeUrlError (with a reason the client can act on) unless the policy allows calling `raw`. */
-export async function checkBranchUrl(raw: string, policy: BranchUrlPolicy): Promise<URL> {
+export async function checkAllowedUrl(raw: string, policy: AllowListPolicy): Promise<URL> {
   let url: URL;
   if (policy.production) {
     try {
@@ -40,7 +40,7 @@ export async function checkBranchUrl(raw: string, policy: BranchUrlPolicy): Prom
     url = await checkUrl(raw, { production: false });
   }
   if ((policy.production || policy.allow.length) && !allowedByList(url, policy.allow)) {
-    throw new UnsafeUrlError(`${url.host} is not in DTM_BRANCH_URL_ALLOW`);
+    throw new UnsafeUrlError(`${url.host}${url.pathname} is not in the allow list (DTM_BRANCH_URL_ALLOW)`);
   }
   return url;
 }
