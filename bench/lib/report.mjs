@@ -21,6 +21,7 @@ function ratiosAndTargets(scenarios, S, workerInflight) {
     saga_vs_0_2_at_64: ratio(at('saga', 64)?.tps, SAGA_0_2_TPS),
     batched_vs_saga_at_64: ratio(at('batched', 64)?.tps, at('saga', 64)?.tps),
     saga_vs_direct_at_64: ratio(at('saga', 64)?.tps, at('direct-db', 64)?.tps),
+    dtm_saga_vs_direct_at_64: ratio(at('dtm-saga', 64)?.tps, at('direct-db', 64)?.tps),
     post_vs_client_start: ratio(get('start-post')?.p50_ms, get('start-bare')?.p50_ms),
     sync_p50_vs_direct_paced_p50: ratio(get(DEFAULT_SYNC)?.p50_ms, get('direct-db-paced')?.p50_ms),
   };
@@ -29,6 +30,7 @@ function ratiosAndTargets(scenarios, S, workerInflight) {
     batched_vs_direct_at_64: { target: '>= 0.45', value: ratios.batched_vs_direct_at_64, met: ratios.batched_vs_direct_at_64 != null ? ratios.batched_vs_direct_at_64 >= 0.45 : null },
     saga_vs_0_2_at_64: { target: `>= 2 (0.2: ${SAGA_0_2_TPS} tps)`, value: ratios.saga_vs_0_2_at_64, met: ratios.saga_vs_0_2_at_64 != null ? ratios.saga_vs_0_2_at_64 >= 2 : null },
     sync_p50_ms_at_fixed_rate: { target: `<= 30 (${S.syncRate}/s, ${DEFAULT_SYNC})`, value: value(get(DEFAULT_SYNC)?.p50_ms), met: get(DEFAULT_SYNC) ? get(DEFAULT_SYNC).p50_ms <= 30 : null },
+    dtm_saga_vs_direct_at_64: { target: '>= 0.42 (DTM: its saga + barrier at 0.41–0.42 × its raw SQL)', value: ratios.dtm_saga_vs_direct_at_64, met: ratios.dtm_saga_vs_direct_at_64 != null ? ratios.dtm_saga_vs_direct_at_64 >= 0.42 : null },
     post_vs_client_start: { target: '<= 1.2', value: ratios.post_vs_client_start, met: ratios.post_vs_client_start != null ? ratios.post_vs_client_start <= 1.2 : null },
     worker_rss_200_inflight_mb: { target: '<= 300', value: value(workerInflight?.worker_rss_mb), met: workerInflight ? workerInflight.worker_rss_mb <= 300 : null },
   };

@@ -45,7 +45,7 @@ async function provisionStack(root, opt, startedAt) {
     });
   }
   // Every child gets every database's URL (stack.databaseEnv); DATABASE_URL is never the one they use.
-  const baseEnv = { ...stack.databaseEnv, ...stack.brokerEnv, ...stack.payloadEnv, TEMPORAL_ADDRESS: stack.temporal.address, NODE_ENV: 'production', LOG_LEVEL: 'warn', OTEL_TRACES_EXPORTER: 'none' };
+  const baseEnv = { ...stack.databaseEnv, ...stack.brokerEnv, ...stack.payloadEnv, DTM_BRANCH_URL_ALLOW: 'http://127.0.0.1:*', TEMPORAL_ADDRESS: stack.temporal.address, NODE_ENV: 'production', LOG_LEVEL: 'warn', OTEL_TRACES_EXPORTER: 'none' };
   if (opt['workflow-tracing']) {
     // Tracing on, exported over OTLP/HTTP to a sink here that accepts and drops every batch.
     const { createServer } = await import('node:http');

@@ -24,6 +24,7 @@ const FILES = [
   'direct-db-paced',
   'checkout',
   'modes',
+  'dtm-saga',
   'start',
   'inflight',
 ];
