@@ -65,6 +65,7 @@ try {
     ...stack.brokerEnv,
       ...stack.brokerEnv,
       TEMPORAL_ADDRESS: stack.temporal.address,
+      TEMPORAL_ADDRESSES: (stack.temporal.addresses ?? [stack.temporal.address]).join(','),
       TEMPORAL_UI_URL: stack.temporal.uiUrl ?? '',
       TEMPORAL_CLI: stack.temporal.cli,
       SAGAFLOW_TEST_WORKDIR: stack.work,

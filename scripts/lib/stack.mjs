@@ -11,6 +11,7 @@ import { onCleanup, freePort, portInUse } from './procs.mjs';
 import { DATABASE_PREFIX, DATABASES, databaseEnvFor, databaseName, SERVERS, withDatabase } from './layout.mjs';
 import { ensureMariaDbInstalled, removeDataDir, startMariaDb, stopMariaDb } from './mariadb.mjs';
 import { startRabbitMq, stopRabbitMq } from './rabbitmq.mjs';
+import { startTemporalCluster } from './temporal-cluster.mjs';
 import { startTemporal } from './temporal-server.mjs';
 
 async function databaseAnswers(url) {
@@ -164,7 +165,7 @@ export async function restartBroker(broker, { downMs = 0 } = {}) {
  *   (server A's orders database) and `mariadb` (server A's startMariaDb result) are legacy, for callers from the
  *   one-database days (bench/run.mjs); new code uses `databaseEnv` and `servers`.
  */
-export async function provision({ mode, root, searchAttributes, env = process.env }) {
+export async function provision({ mode, root, searchAttributes, env = process.env, cluster = env.SAGAFLOW_TEMPORAL === 'cluster' }) {
   const ephemeral = mode === 'test';
   const work = ephemeral ? mkdtempSync(join(tmpdir(), 'sagaflow-test-')) : join(root, '.data');
   const logDir = join(work, 'logs');
@@ -206,6 +207,24 @@ export async function provision({ mode, root, searchAttributes, env = process.en
   const broker = await startBroker({ ephemeral, work, logDir, env });
   const brokerEnv = { BROKER_URL: broker.url };
 
+  const temporal = cluster
+    ? await startTemporalCluster({ ephemeral, work, logDir, env, namespace: env.TEMPORAL_NAMESPACE ?? 'default', searchAttributes })
+    : await startDevServer({ ephemeral, work, logDir, env, searchAttributes });
+  return {
+    databaseEnv,
+    brokerEnv,
+    broker,
+    servers,
+    temporal,
+    work,
+    logDir,
+    databaseUrl: databaseEnv.ORDERS_DATABASE_URL, // legacy
+    mariadb: servers[0]?.started, // legacy
+  };
+}
+
+/** The Temporal dev server (one process, SQLite in .data/ or in memory), the default outside `--cluster`. */
+async function startDevServer({ ephemeral, work, logDir, env, searchAttributes }) {
   const tPort = ephemeral ? await freePort() : Number(env.TEMPORAL_PORT ?? 7233);
   const uiPort = ephemeral ? await freePort() : Number(env.TEMPORAL_UI_PORT ?? 8233);
   if (!ephemeral) {
@@ -222,15 +241,5 @@ export async function provision({ mode, root, searchAttributes, env = process.en
     logDir,
   });
   log.info(`temporal: dev server on ${temporal.address}, Web UI ${temporal.uiUrl}`);
-  return {
-    databaseEnv,
-    brokerEnv,
-    broker,
-    servers,
-    temporal,
-    work,
-    logDir,
-    databaseUrl: databaseEnv.ORDERS_DATABASE_URL, // legacy
-    mariadb: servers[0]?.started, // legacy
-  };
+  return temporal;
 }
