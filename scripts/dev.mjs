@@ -2,7 +2,10 @@
 // `npm run dev`: from a fresh clone, installs what is missing, then starts the whole stack on 127.0.0.1:
 // two MariaDB servers holding sagaflow's databases (data in .data/mariadb-a and .data/mariadb-b; or all databases on
 // DATABASE_URL's server when it answers), the Temporal dev server persisted to .data/temporal.sqlite with its Web UI,
-// migrations and demo data, one worker and the API. Ctrl-C stops everything it started. Re-running reuses .data/.
+// migrations and demo data, one worker and the API. Everything it started is supervised: a process that dies (a
+// database server, the broker, Temporal, the worker, the API) is started again with backoff and counted
+// (.data/logs/supervisor.json, on the API's /metrics); only Ctrl-C stops the stack. Re-running reuses .data/
+// (SAGAFLOW_DATA_DIR: elsewhere).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -10,9 +13,9 @@ import { fileURLToPath } from 'node:url';
 import { ensureDeps } from './lib/deps.mjs';
 import { maskUrl } from './lib/layout.mjs';
 import { log } from './lib/log.mjs';
-import { cleanup, isStopping, portInUse, start, stopOnSignals, waitFor } from './lib/procs.mjs';
+import { cleanup, portInUse, start, stopOnSignals, supervise, waitFor, writeRestartCounts } from './lib/procs.mjs';
 import { loadSearchAttributes, workerProcessEnv } from './lib/project.mjs';
-import { provision } from './lib/stack.mjs';
+import { provision, superviseServices } from './lib/stack.mjs';
 import { ensureNodeRuntime } from './lib/node-runtime.mjs';
 
 // Migrates every database and loads the demo data (run with tsx from the project root).
@@ -30,7 +33,11 @@ try {
   if (await portInUse(apiPort, apiHost)) throw new Error(`port ${apiPort} (API_PORT) is busy; stop what uses it or set API_PORT`);
   const started = Date.now();
   const stack = await provision({ mode: 'dev', root, searchAttributes: await loadSearchAttributes(root) });
+  const supervisorFile = join(stack.logDir, 'supervisor.json');
+  writeRestartCounts(supervisorFile);
+  superviseServices(stack);
   const env = {
+    SUPERVISOR_STATE_FILE: supervisorFile,
     ...stack.databaseEnv,
     ...stack.brokerEnv,
     TEMPORAL_ADDRESS: stack.temporal.address,
@@ -40,10 +47,19 @@ try {
   const seeded = spawnSync(tsx, MIGRATE_AND_SEED, { cwd: root, env: { ...process.env, ...env }, stdio: 'inherit' });
   if (seeded.status !== 0) throw new Error('migrations failed');
 
-  const worker = start('worker', tsx, ['src/worker.ts'], { cwd: root, env: { ...env, ...workerProcessEnv(env) }, logFile: join(stack.logDir, 'worker.log') });
-  const api = start('api', tsx, ['src/api/server.ts'], { cwd: root, env, logFile: join(stack.logDir, 'api.log') });
   const base = `http://${apiHost}:${apiPort}`;
+  // Started again when they die (after the first start, which must succeed); a restarted API is ready once it answers.
+  const launchWorker = async () => start('worker', tsx, ['src/worker.ts'], { cwd: root, env: { ...env, ...workerProcessEnv(env) }, logFile: join(stack.logDir, 'worker.log') });
+  const launchApi = async () => {
+    const entry = start('api', tsx, ['src/api/server.ts'], { cwd: root, env, logFile: join(stack.logDir, 'api.log') });
+    await waitFor('API /healthz', async () => (await fetch(`${base}/healthz`)).ok, { entry, timeoutMs: 90_000 });
+    return entry;
+  };
+  let worker = await launchWorker();
+  let api = await launchApi();
   await waitFor('API /readyz', async () => (await fetch(`${base}/readyz`)).ok, { entry: api, timeoutMs: 90_000 });
+  supervise('worker', async () => (worker = await launchWorker()), { current: () => worker });
+  supervise('api', async () => (api = await launchApi()), { current: () => api });
 
   // One small demo transfer so the Temporal UI has a run to show (the idempotency key keeps re-runs from repeating it).
   await fetch(`${base}/v1/transfers`, {
@@ -65,18 +81,10 @@ try {
     Temporal gRPC ${stack.temporal.address}   (npm run temporal -- workflow list)
 ${databases}
     RabbitMQ      ${maskUrl(stack.broker.url)}${stack.broker.external ? '' : `   (node ${stack.broker.options.nodeName})`}
-    logs          ${stack.logDir}
-  Ctrl-C stops everything.
+    logs          ${stack.logDir}   (restarts: ${supervisorFile})
+  A process that dies is restarted; Ctrl-C stops everything.
 `);
-  const exited = await Promise.race(
-    [worker, api, stack.temporal.entry, ...(stack.broker.entry ? [stack.broker.entry] : []), ...stack.servers.filter((s) => s.entry).map((s) => s.entry)].map(
-      (e) => new Promise((resolve) => e.child.once('exit', () => resolve(e))),
-    ),
-  );
-  if (isStopping()) await new Promise(() => {}); // Ctrl-C: the signal handler finishes the exit
-  log.error(`${exited.name} exited unexpectedly (see ${stack.logDir}); stopping the stack`);
-  await cleanup();
-  process.exit(1);
+  await new Promise(() => {}); // supervision keeps it up; Ctrl-C's handler stops everything and exits
 } catch (err) {
   log.error(err.message);
   await cleanup();

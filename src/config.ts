@@ -1,5 +1,9 @@
-// The only module that reads process.env. Every setting is validated here once, with a readable message on failure,
-// and the rest of the code receives a typed, frozen Config.
+// The only module that reads process.env (and CONFIG_FILE, layered over it). Every setting is validated here, with a
+// readable message on failure, and the rest of the code receives a typed Config frozen all the way down. Hot reload
+// (planReload) validates a new set of settings with the same schema and accepts it only when every changed setting is
+// one of LIVE_SETTINGS; src/platform/config-reload.ts applies it.
+import { readFileSync } from 'node:fs';
+import { parseEnv } from 'node:util';
 import { z } from 'zod';
 
 const bool = z
@@ -122,9 +126,48 @@ const schema = z.object({
   /** The XA recovery job (every ledger worker): a prepared branch older than this is resolved from its flow's decision. */
   XA_RECOVERY_AFTER_MS: int(60_000, 100),
   XA_RECOVERY_INTERVAL_MS: int(30_000, 100),
+
+  /** Settings in dotenv form layered over the environment; re-read on SIGHUP and when the file changes (hot reload). */
+  CONFIG_FILE: z.string().optional(),
+  /** npm run dev's supervisor keeps its restart counts here (JSON { process: restarts }); the API's /metrics shows them. */
+  SUPERVISOR_STATE_FILE: z.string().optional(),
+  /** Hosts a webhook URL may name (`example.com`, or `*.example.com` for its subdomains); empty = any the URL guard allows. */
+  WEBHOOK_URL_ALLOW: list,
+  /** Hosts a DTM branch URL may name, same form (read by the DTM coordinator). */
+  DTM_BRANCH_URL_ALLOW: list,
 });
 
 export type Env = z.input<typeof schema>;
+export type Settings = z.output<typeof schema>;
+export type SettingName = keyof Settings;
+
+/**
+ * What may change while a process runs: each is read per request (API: the request's snapshot) or per use (log level,
+ * consumer retries, webhook backoff, the step timeouts and stuck alarm of flows started from then on). Everything
+ * else — addresses, ports, pools, database and broker URLs, task queues, modes — needs a restart.
+ */
+export const LIVE_SETTINGS: readonly SettingName[] = [
+  'LOG_LEVEL',
+  'API_KEYS',
+  'RATE_LIMIT_PER_SECOND',
+  'RATE_LIMIT_BURST',
+  'WEBHOOK_URL_ALLOW',
+  'DTM_BRANCH_URL_ALLOW',
+  'STEP_START_TO_CLOSE_MS',
+  'STEP_SCHEDULE_TO_CLOSE_MS',
+  'COMPENSATION_STUCK_AFTER_MS',
+  'CONSUMER_MAX_ATTEMPTS',
+  'CONSUMER_RETRY_BASE_MS',
+  'CONSUMER_RETRY_MAX_MS',
+  'WEBHOOK_TIMEOUT_MS',
+  'WEBHOOK_RETRY_FOR_MS',
+  'WEBHOOK_BACKOFF_BASE_MS',
+  'WEBHOOK_BACKOFF_MAX_MS',
+];
+
+/** Settings whose values are never shown (GET /v1/ops/config names them, never their values). */
+const SECRET = /KEY|PASSWORD|SECRET|TOKEN|_URLS?$/;
+export const isSecretSetting = (name: string) => SECRET.test(name);
 
 function toConfig(e: z.output<typeof schema>) {
   const tlsWanted = e.TEMPORAL_TLS ?? Boolean(e.TEMPORAL_TLS_CERT_PATH || e.TEMPORAL_API_KEY);
@@ -207,6 +250,9 @@ function toConfig(e: z.output<typeof schema>) {
       transferConsistency: e.TRANSFER_CONSISTENCY,
     },
     xaRecovery: { afterMs: e.XA_RECOVERY_AFTER_MS, intervalMs: e.XA_RECOVERY_INTERVAL_MS },
+    configFile: e.CONFIG_FILE,
+    supervisorStateFile: e.SUPERVISOR_STATE_FILE,
+    allow: { webhookHosts: e.WEBHOOK_URL_ALLOW, dtmBranchHosts: e.DTM_BRANCH_URL_ALLOW },
   } as const;
 }
 
@@ -235,8 +281,20 @@ function databaseUrls(e: z.output<typeof schema>) {
 
 export class ConfigError extends Error {}
 
-/** Parses an environment (process.env by default). Throws ConfigError listing every bad variable. */
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+/** The environment with CONFIG_FILE's settings (dotenv form) layered over it; an unreadable file is a ConfigError. */
+export function settingsEnv(env: Record<string, string | undefined> = process.env): Record<string, string | undefined> {
+  if (!env.CONFIG_FILE) return env;
+  let text: string;
+  try {
+    text = readFileSync(env.CONFIG_FILE, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`invalid configuration:\n  CONFIG_FILE: cannot read ${env.CONFIG_FILE} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  return { ...env, ...parseEnv(text) };
+}
+
+/** Validates an environment. Throws ConfigError listing every bad variable. */
+export function parseSettings(env: Record<string, string | undefined>): Settings {
   const parsed = schema
     .superRefine((e, ctx) => {
       // Retention keeps the barrier rows of running flows (it asks Temporal), but a configuration whose approval wait
@@ -250,9 +308,49 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
-  return Object.freeze(toConfig(parsed.data));
+  return parsed.data;
 }
 
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+export const configOf = (settings: Settings): Config => deepFreeze(toConfig(settings));
+
+/** Parses an environment (process.env and CONFIG_FILE by default). Throws ConfigError listing every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = settingsEnv()): Config {
+  return configOf(parseSettings(env));
+}
+
+/** The settings whose values differ between two parsed sets, in schema order. */
+export function changedSettings(before: Settings, after: Settings): SettingName[] {
+  return (Object.keys(schema.shape) as SettingName[]).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]));
+}
+
+export type ReloadPlan =
+  | { ok: true; settings: Settings; config: Config; changed: SettingName[] }
+  | { ok: false; reason: string; fixed: SettingName[] };
+
+/**
+ * Whether `env` may replace `current` in a running process: valid by the same schema, and changing only LIVE_SETTINGS.
+ * A refusal says why: the validation errors, or the settings that cannot change live (named in `fixed`).
+ */
+export function planReload(current: Settings, env: Record<string, string | undefined>): ReloadPlan {
+  let settings: Settings;
+  try {
+    settings = parseSettings(env);
+  } catch (err) {
+    return { ok: false, reason: (err as Error).message, fixed: [] };
+  }
+  const changed = changedSettings(current, settings);
+  const fixed = changed.filter((k) => !LIVE_SETTINGS.includes(k));
+  if (fixed.length) return { ok: false, reason: `cannot change without a restart: ${fixed.join(', ')}`, fixed };
+  return { ok: true, settings, config: configOf(settings), changed };
+}
 /** The API's own start-up rule: production never runs open. */
 export function assertApiConfig(config: Config): void {
   if (config.env === 'production' && config.api.keys.length === 0) {

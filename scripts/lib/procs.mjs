@@ -1,7 +1,17 @@
 // Child processes owned by a script: each in its own process group, logged to a file, all stopped when the script
 // ends (normally, by error, or on Ctrl-C / SIGTERM), so nothing is left behind.
+//
+// Supervision (npm run dev): `supervise(name, launch, options)` keeps one service up. `launch()` starts the service
+// and resolves to its entry (from `start()`) once it is ready; when that process exits while the script is not
+// stopping, the supervisor logs it, waits a backoff (baseMs doubling to maxMs, reset after stableMs of uptime) and
+// calls `launch()` again (a launch that fails is retried the same way). An entry marked `expectedExit = true` before
+// it stops (a deliberate restart, e.g. stack.mjs restartServer) is not restarted. Every restart is counted in
+// `restartCounts()` and, when `writeRestartCounts(file)` was called, written to that JSON file ({ name: count })
+// — the API reads it for `sagaflow_supervisor_restarts_total` (SUPERVISOR_STATE_FILE). With `current: () => x.entry`
+// the supervisor reads the running entry where its owner keeps it (launch() must update it there), so it follows a
+// deliberate restart. `supervised.stop()` ends supervision of one service (cleanup() still stops its process).
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -127,4 +137,97 @@ export async function waitFor(what, check, { timeoutMs = 60_000, intervalMs = 25
     await sleep(intervalMs);
   }
   throw new Error(`${what} not ready after ${timeoutMs} ms${lastErr ? `: ${lastErr.message}` : ''}`);
+}
+
+const restarts = new Map();
+let restartsFile;
+
+/** The restarts counted so far, by supervised name. */
+export const restartCounts = () => Object.fromEntries(restarts);
+
+/** Keeps `file` (JSON { name: restarts }) up to date from now on; written at once, replaced atomically. */
+export function writeRestartCounts(file) {
+  restartsFile = file;
+  flushRestartCounts();
+}
+
+function flushRestartCounts() {
+  if (!restartsFile) return;
+  mkdirSync(dirname(restartsFile), { recursive: true });
+  writeFileSync(`${restartsFile}.tmp`, JSON.stringify(restartCounts()));
+  renameSync(`${restartsFile}.tmp`, restartsFile);
+}
+
+/** The wait before the n-th consecutive restart (n from 1): baseMs doubling, at most maxMs. */
+export function backoffMs(n, { baseMs = 500, maxMs = 15_000 } = {}) {
+  return Math.min(maxMs, baseMs * 2 ** Math.max(0, n - 1));
+}
+
+/**
+ * Keeps `name` running: see the header.
+ * @param {string} name
+ * @param {() => Promise<object>} launch starts the service, resolves to its procs entry once ready
+ * @param {{ current?: () => object|undefined, baseMs?: number, maxMs?: number, stableMs?: number }} [options]
+ *   `current` reads the service's running entry where its owner keeps it (e.g. `() => server.entry`, which a
+ *   deliberate restart replaces: supervision follows the new entry); without it the supervisor launches at once and
+ *   keeps the entry itself.
+ * @returns {{ name: string, readonly entry: object|undefined, readonly restarts: number, stop(): void }}
+ */
+export function supervise(name, launch, { current, baseMs = 500, maxMs = 15_000, stableMs = 30_000 } = {}) {
+  restarts.set(name, restarts.get(name) ?? 0);
+  flushRestartCounts();
+  let own;
+  const entryNow = () => (current ? current() : own);
+  let ended = false;
+  const over = () => ended || isStopping();
+  let streak = 0; // consecutive restarts without stableMs of uptime between them
+  const relaunch = async () => {
+    while (!over()) {
+      try {
+        own = await launch();
+        if (isStopping()) await stop(own);
+        return;
+      } catch (err) {
+        streak += 1;
+        const wait = backoffMs(streak, { baseMs, maxMs });
+        log.warn(`${name}: start failed (${err.message}); trying again in ${wait} ms`);
+        await sleep(wait);
+      }
+    }
+  };
+  const watch = async () => {
+    if (!entryNow()) await relaunch();
+    while (!over()) {
+      const running = entryNow();
+      const since = Date.now();
+      const code = await new Promise((resolve) => (running.exited ? resolve(running.code) : running.child.once('exit', (c, sig) => resolve(c ?? sig))));
+      if (over()) return;
+      if (running.expectedExit) {
+        // A deliberate restart by the service's owner: follow the entry that replaces it.
+        while (!over() && (entryNow() === running || entryNow()?.exited)) await sleep(250);
+        continue;
+      }
+      if (Date.now() - since >= stableMs) streak = 0;
+      streak += 1;
+      restarts.set(name, (restarts.get(name) ?? 0) + 1);
+      flushRestartCounts();
+      const wait = backoffMs(streak, { baseMs, maxMs });
+      log.warn(`${name} exited unexpectedly (${code}); restarting it in ${wait} ms (restart ${restarts.get(name)})`);
+      await sleep(wait);
+      await relaunch();
+    }
+  };
+  watch().catch((err) => log.error(`${name}: supervision failed: ${err.message}`));
+  return {
+    name,
+    get entry() {
+      return entryNow();
+    },
+    get restarts() {
+      return restarts.get(name) ?? 0;
+    },
+    stop() {
+      ended = true;
+    },
+  };
 }

@@ -4,10 +4,10 @@
 import { chmodSync, existsSync, mkdtempSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { log } from './log.mjs';
-import { onCleanup, freePort, portInUse } from './procs.mjs';
+import { onCleanup, freePort, portInUse, stop, supervise } from './procs.mjs';
 import { DATABASE_PREFIX, DATABASES, databaseEnvFor, databaseName, SERVERS, withDatabase } from './layout.mjs';
 import { ensureMariaDbInstalled, removeDataDir, startMariaDb, stopMariaDb } from './mariadb.mjs';
 import { startRabbitMq, stopRabbitMq } from './rabbitmq.mjs';
@@ -154,6 +154,39 @@ export async function restartBroker(broker, { downMs = 0 } = {}) {
 }
 
 /**
+ * Supervises what provision() started (procs.mjs supervise): each project-owned MariaDB server, the project-owned
+ * RabbitMQ node and the Temporal dev server is started again, on the same data, ports and passwords, when it dies.
+ * Entries are updated in place (server.entry, broker.entry, temporal.entry), so cleanup and restartServer() keep
+ * working. Returns the supervised handles.
+ */
+export function superviseServices(stack) {
+  const handles = [];
+  for (const server of stack.servers.filter((s) => s.options)) {
+    const launch = async () => {
+      server.started = await startMariaDb(server.options);
+      server.entry = server.started.entry;
+      return server.entry;
+    };
+    handles.push(supervise(`mariadb-${server.name}`, launch, { current: () => server.entry }));
+  }
+  const { broker, temporal } = stack;
+  if (!broker.external) {
+    const launch = async () => {
+      if (broker.entry?.epmd) await stop(broker.entry.epmd, { graceMs: 5_000 }); // its epmd outlives a crashed node
+      Object.assign(broker, await startRabbitMq(broker.options));
+      return broker.entry;
+    };
+    handles.push(supervise('rabbitmq', launch, { current: () => broker.entry }));
+  }
+  const launchTemporal = async () => {
+    Object.assign(temporal, await startTemporal(temporal.options));
+    return temporal.entry;
+  };
+  handles.push(supervise('temporal', launchTemporal, { current: () => temporal.entry }));
+  return handles;
+}
+
+/**
  * @returns {Promise<{
  *   brokerEnv: { BROKER_URL: string }, broker: object,
  *   databaseEnv: { LEDGER_DATABASE_URLS: string, INVENTORY_DATABASE_URL: string, ORDERS_DATABASE_URL: string, LOYALTY_DATABASE_URL: string, API_DATABASE_URL: string },
@@ -167,7 +200,8 @@ export async function restartBroker(broker, { downMs = 0 } = {}) {
  */
 export async function provision({ mode, root, searchAttributes, env = process.env, cluster = env.SAGAFLOW_TEMPORAL === 'cluster' }) {
   const ephemeral = mode === 'test';
-  const work = ephemeral ? mkdtempSync(join(tmpdir(), 'sagaflow-test-')) : join(root, '.data');
+  // SAGAFLOW_DATA_DIR: a dev stack whose state lives elsewhere than .data/ (the self-healing e2e test starts one).
+  const work = ephemeral ? mkdtempSync(join(tmpdir(), 'sagaflow-test-')) : resolve(root, env.SAGAFLOW_DATA_DIR || '.data');
   const logDir = join(work, 'logs');
   if (ephemeral) {
     chmodSync(work, 0o755); // the mysql system user must reach its datadirs inside

@@ -38,7 +38,8 @@ function healthyAsync(cli, address) {
 }
 
 /**
- * @returns {{ address: string, uiUrl: string|null, cli: string, entry: object }}
+ * @returns {{ address: string, uiUrl: string|null, cli: string, entry: object, options: object }} `options`: what it was
+ *   started with (startTemporal(options) starts it again, e.g. under supervision).
  */
 export async function startTemporal(opts) {
   const { ip = '127.0.0.1', port, uiPort, logDir } = opts;
@@ -50,7 +51,7 @@ export async function startTemporal(opts) {
   }
   const entry = start('temporal', cli, serverArgs({ ip, ...opts }), { logFile: join(logDir, 'temporal.log') });
   await waitFor(`Temporal dev server on ${address}`, () => healthyAsync(cli, address), { entry, timeoutMs: 90_000 });
-  return { address, uiUrl: opts.headless ? null : `http://${ip}:${uiPort}`, cli, entry };
+  return { address, uiUrl: opts.headless ? null : `http://${ip}:${uiPort}`, cli, entry, options: opts };
 }
 
 export function temporalHealthy(cli, address) {
