@@ -11,7 +11,7 @@ import { onCleanup, freePort, portInUse, stop, supervise } from './procs.mjs';
 import { DATABASE_PREFIX, DATABASES, databaseEnvFor, databaseName, SERVERS, withDatabase } from './layout.mjs';
 import { ensureMariaDbInstalled, removeDataDir, startMariaDb, stopMariaDb } from './mariadb.mjs';
 import { startRabbitMq, stopRabbitMq } from './rabbitmq.mjs';
-import { startTemporalCluster } from './temporal-cluster.mjs';
+import { startTemporalCluster, superviseCluster } from './temporal-cluster.mjs';
 import { startTemporal } from './temporal-server.mjs';
 
 async function databaseAnswers(url) {
@@ -178,6 +178,7 @@ export function superviseServices(stack) {
     };
     handles.push(supervise('rabbitmq', launch, { current: () => broker.entry }));
   }
+  if (temporal.nodes) return [...handles, ...superviseCluster(temporal)];
   const launchTemporal = async () => {
     Object.assign(temporal, await startTemporal(temporal.options));
     return temporal.entry;

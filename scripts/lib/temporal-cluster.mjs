@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { log } from './log.mjs';
-import { onCleanup, start, stop, waitFor } from './procs.mjs';
+import { onCleanup, start, stop, supervise, waitFor } from './procs.mjs';
 import { startPostgres, stopPostgres } from './postgres.mjs';
 import { cacheDir, findTemporalCli, INSTALL_HELP } from './temporal-cli.mjs';
 import { DYNAMIC_CONFIG } from './temporal-server.mjs';
@@ -231,11 +231,17 @@ export async function startTemporalCluster({ ephemeral, work, logDir, env = proc
   let uiUrl = null;
   if (!headless) {
     const uiPort = ephemeral ? await freePortBlock(1) : Number(env.TEMPORAL_UI_PORT ?? 8233);
-    ui = { entry: startUi(bins, { work: dir, logDir, port: uiPort, address: nodes[0].address, namespace }) };
+    ui = { launch: () => (ui.entry = startUi(bins, { work: dir, logDir, port: uiPort, address: nodes[0].address, namespace })) };
+    ui.launch();
     uiUrl = `http://127.0.0.1:${uiPort}`;
     await waitFor(`Temporal Web UI on ${uiUrl}`, async () => (await fetch(`${uiUrl}/api/v1/namespaces`)).ok, { entry: ui.entry, timeoutMs: 60_000 });
   }
-  return { address: nodes[0].address, addresses: nodes.map((n) => n.address), uiUrl, cli: bins.cli, entry: nodes[0].entry, nodes, postgres, ui, pg };
+  return {
+    address: nodes[0].address, addresses: nodes.map((n) => n.address), uiUrl, cli: bins.cli, nodes, postgres, ui, pg,
+    get entry() {
+      return nodes[0].entry;
+    },
+  };
 }
 
 /** Stops PostgreSQL (fast shutdown), keeps it down `downMs`, starts it again on the same datadir and port. */
@@ -245,4 +251,19 @@ export async function restartPostgres(postgres, { downMs = 0 } = {}) {
   if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
   Object.assign(postgres, await startPostgres(postgres.options));
   return postgres;
+}
+
+/**
+ * Supervision of a cluster (procs.mjs supervise): PostgreSQL, each node and the Web UI server are started again, on
+ * the same data, ports and configuration, when they die. Entries are replaced in place, so cleanup and the restart
+ * helpers above keep working. Returns the handles.
+ */
+export function superviseCluster(temporal) {
+  const { postgres, nodes, ui } = temporal;
+  const handles = [
+    supervise('postgresql', async () => Object.assign(postgres, await startPostgres(postgres.options)).entry, { current: () => postgres.entry }),
+    ...nodes.map((node) => supervise(node.name, async () => (await startNode(node)).entry, { current: () => node.entry })),
+  ];
+  if (ui) handles.push(supervise('temporal-ui', async () => ui.launch(), { current: () => ui.entry }));
+  return handles;
 }
