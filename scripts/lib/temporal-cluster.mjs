@@ -112,7 +112,7 @@ export function nodeConfig({ index, ports, pg, dynamicConfigFile, clusterAddress
 }
 
 function writeDynamicConfig(file) {
-  const entries = Object.entries({ ...DYNAMIC_CONFIG, 'limit.maxIDLength': 1000 }).map(([k, v]) => `${k}:\n  - value: ${JSON.stringify(v)}\n    constraints: {}\n`);
+  const entries = Object.entries(DYNAMIC_CONFIG).map(([k, v]) => `${k}:\n  - value: ${JSON.stringify(v)}\n    constraints: {}\n`);
   writeFileSync(file, entries.join(''));
 }
 
