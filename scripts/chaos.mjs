@@ -11,7 +11,10 @@
 // every accepted flow is terminal, and audits the result per domain database and across shards, and from the API (see
 // scripts/chaos/audit.mjs). Writes chaos-report.json (temp dir and test/artifacts/), stops everything, prints a short
 // summary (flows per type, faults with timings, violations) with one summary line last, and exits non-zero on any
-// violation.
+// violation. `--ha`: the same on the real thing (scripts/chaos/ha.mjs): a Temporal cluster of two nodes on PostgreSQL,
+// two API replicas behind HAProxy, supervision; its faults SIGKILL a Temporal node, an API replica and a MariaDB server
+// (supervision brings each back) and restart PostgreSQL; the client retries 502/504/lost answers with the same key, and
+// an answer still 5xx after the retries is a violation (scripts/chaos/invariants/unrecovered-5xx.mjs).
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -24,6 +27,8 @@ import { Api } from './chaos/http.mjs';
 import { Load, seed } from './chaos/load.mjs';
 import { Recorder } from './chaos/recorder.mjs';
 import { ChaosStack, parseWorkerSpec } from './chaos/stack.mjs';
+import { HaChaosStack } from './chaos/ha.mjs';
+import { checkUnrecovered } from './chaos/invariants/unrecovered-5xx.mjs';
 import { ensureDeps } from './lib/deps.mjs';
 import { log } from './lib/log.mjs';
 import { cleanup, onCleanup, stopOnSignals } from './lib/procs.mjs';
@@ -42,6 +47,7 @@ const { values: args } = parseArgs({
     'load-seconds': { type: 'string' },
     plan: { type: 'string' },
     'transfer-mode': { type: 'string' },
+    ha: { type: 'boolean', default: false },
   },
 });
 const quick = args.quick;
@@ -55,7 +61,8 @@ const settings = {
   loadBudgetMs: Number(args['load-seconds'] ?? (quick ? 200 : 330)) * 1000,
   concurrency: Number(args.concurrency ?? (quick ? 16 : 32)),
   workers: parseWorkerSpec(args.workers),
-  plan: args.plan ? parsePlan(args.plan) : quick ? PLANS.quick : PLANS.full,
+  ha: args.ha,
+  plan: args.plan ? parsePlan(args.plan) : args.ha ? PLANS.ha : quick ? PLANS.quick : PLANS.full,
   gapMs: 10_000,
   firstAfterMs: 12_000,
   downMs: quick ? 3_000 : 5_000,
@@ -87,7 +94,7 @@ function progressLine(load) {
 async function main() {
   ensureDeps(root);
   log.info(`chaos (${settings.mode}): up to ${settings.targetFlows} flows or ${settings.loadBudgetMs / 1000} s of load (then until the last fault is over), faults ${settings.plan.join(', ')}; work dir ${work}`);
-  stack = new ChaosStack({
+  stack = new (settings.ha ? HaChaosStack : ChaosStack)({
     root,
     work,
     rec,
@@ -104,7 +111,7 @@ async function main() {
   });
   onCleanup(() => stack.stopAll());
   await stack.start(await loadSearchAttributes(root));
-  const api = new Api(stack.base, rec);
+  const api = new Api(stack.base, rec, { loadBalanced: settings.ha });
   const seedData = await seed(api, rec, { shardOf: stack.shardOf, shards: stack.ledgerShards, merchantOf: stack.merchantOf });
   const initialTotals = await snapshotTotals(stack.databaseUrls().ledger);
   log.info(`chaos: initial totals ${JSON.stringify(initialTotals)}`);
@@ -153,6 +160,7 @@ async function main() {
   // Then the last consumer effects (points.awarded of the last orders) land: a few seconds more for the loyalty queue.
   await sleep(5_000);
   rec.event('events-drained', { drained, at: rec.rel() });
+  if (settings.ha) checkUnrecovered({ rec, flows: load.flows });
   const summary = await audit({ urls: stack.databaseUrls(), shardOf: stack.shardOf, flows: load.flows, seed: seedData, initialTotals, rec, api, temporal: stack.temporal, poison });
   const flows = [...load.flows.values()];
   const latencies = flows.filter((f) => f.terminalAt && !f.action).map((f) => f.terminalAt - f.acceptedAt).sort((a, b) => a - b);
@@ -197,6 +205,7 @@ const counts = {
   temporalRestarts: rec.count('temporal-restart'),
   brokerRestarts: rec.count('broker-restart'),
   relayKills: rec.count('relay-kill'),
+  ...(settings.ha ? { temporalNodeKills: rec.count('temporal-node-kill'), apiKills: rec.count('api-kill'), mariadbKills: rec.count('mariadb-kill'), postgresRestarts: rec.count('postgres-restart'), recovered5xx: rec.recovered5xx ?? 0 } : {}),
 };
 report.counts = { flows: flowsCount, ...counts, violations: rec.violations.length };
 report.violationsByKind = countBy(rec.violations, (x) => x.kind);
@@ -208,14 +217,16 @@ if (stack) await stack.stopAll().catch((err) => log.warn(`stopping the stack: ${
 await cleanup();
 if (!args.keep) {
   // Keep the logs and the report (small) for a look afterwards; drop the databases.
-  for (const d of ['mariadb-a', 'mariadb-b', 'mariadb-a-tmp', 'mariadb-b-tmp', 'temporal.sqlite', 'temporal.sqlite-wal', 'temporal.sqlite-shm', 'workflow-bundle.js', 'rabbitmq']) rmSync(join(work, d), { recursive: true, force: true });
+  for (const d of ['mariadb-a', 'mariadb-b', 'mariadb-a-tmp', 'mariadb-b-tmp', 'postgresql', 'temporal.sqlite', 'temporal.sqlite-wal', 'temporal.sqlite-shm', 'workflow-bundle.js', 'rabbitmq']) rmSync(join(work, d), { recursive: true, force: true });
 }
 log.info(`chaos: report ${reportPath} (copied to test/artifacts/chaos-report.json); logs in ${join(work, 'logs')}`);
 console.log(summaryText(report));
 if (rec.violations.length) log.error(`violations by kind: ${JSON.stringify(report.violationsByKind)}`);
 console.log(
   `chaos: ${flowsCount} flows, ${counts.workerKills} worker kills, ${counts.workerPauses} worker pauses, ${counts.serverRestarts} single-server restarts, ` +
-    `${counts.dbRestarts} both-server restarts, ${counts.domainOutages} domain outages, ${counts.temporalRestarts} temporal restarts, ${counts.brokerRestarts} broker restarts, ${counts.relayKills} relay kills, ${rec.violations.length} violations`,
+    `${counts.dbRestarts} both-server restarts, ${counts.domainOutages} domain outages, ${counts.temporalRestarts} temporal restarts, ${counts.brokerRestarts} broker restarts, ${counts.relayKills} relay kills, ` +
+      (settings.ha ? `${counts.temporalNodeKills} temporal node kills, ${counts.apiKills} api kills, ${counts.mariadbKills} mariadb kills, ${counts.postgresRestarts} postgres restarts, ${counts.recovered5xx} 5xx recovered by retrying, ` : '') +
+      `${rec.violations.length} violations`,
 );
 process.exit(rec.violations.length ? 1 : 0);
 

@@ -122,6 +122,9 @@ function healthy(cli, address) {
   });
 }
 
+/** True when `node`'s frontend answers SERVING. */
+export const nodeHealthy = (node) => healthy(node.cli, node.address);
+
 /** `size` consecutive free ports on 127.0.0.1, from a random start (tests: nothing fixed, parallel runs never collide). */
 export async function freePortBlock(size, { avoid = [] } = {}) {
   const { portInUse } = await import('./procs.mjs');
