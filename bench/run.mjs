@@ -89,6 +89,9 @@ const { values: opt } = parseArgs({
     inflight: { type: 'string', default: '200' },
     'modes-concurrency': { type: 'string', default: '16,64' },
     'inflight-settle': { type: 'string' },
+    // --cluster: the Temporal cluster (two nodes on PostgreSQL, durable) instead of the in-memory dev server; results
+    // go to bench/results/cluster-latest.{json,md} (latest.* stay the dev server's).
+    cluster: { type: 'boolean', default: false },
   },
 });
 const quick = opt.quick;
@@ -191,7 +194,7 @@ async function main() {
   for (const [k, v] of Object.entries(kv(opt.dyncfg))) DYNAMIC_CONFIG[k] = JSON.parse(v);
 
   const t0 = Date.now();
-  const stack = await provision({ mode: 'test', root, searchAttributes: await loadSearchAttributes(root) });
+  const stack = await provision({ mode: 'test', root, searchAttributes: await loadSearchAttributes(root), cluster: opt.cluster });
   if (opt['keep-logs']) {
     onCleanup(() => {
       const dest = join(root, 'bench/results/logs', startedAt.replace(/[:.]/g, '-'));
@@ -779,12 +782,13 @@ async function main() {
   };
   const outDir = join(root, 'bench/results');
   mkdirSync(join(outDir, 'runs'), { recursive: true });
-  writeFileSync(join(outDir, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
+  const latest = opt.cluster ? 'cluster-latest' : 'latest';
+  writeFileSync(join(outDir, `${latest}.json`), `${JSON.stringify(result, null, 2)}\n`);
   const stamp = startedAt.replace(/[:.]/g, '-');
   writeFileSync(join(outDir, 'runs', `${stamp}${opt.label ? `-${opt.label.replace(/[^\w.-]+/g, '_')}` : ''}${quick ? '-quick' : ''}.json`), `${JSON.stringify(result, null, 2)}\n`);
-  writeFileSync(join(outDir, 'latest.md'), markdown(result));
+  writeFileSync(join(outDir, `${latest}.md`), markdown(result));
   const svg = chart(result);
-  if (svg) writeFileSync(join(outDir, 'latest.svg'), svg);
+  if (svg && !opt.cluster) writeFileSync(join(outDir, 'latest.svg'), svg);
   process.stdout.write(markdown(result));
 
   if (opt['cpu-prof']) {
