@@ -122,6 +122,11 @@ function healthy(cli, address) {
   });
 }
 
+async function assertFree(ports, variable) {
+  const { portInUse } = await import('./procs.mjs');
+  for (const p of ports) if (await portInUse(p)) throw new Error(`port ${p} (${variable}) is busy; stop what uses it or set ${variable}`);
+}
+
 /** True when `node`'s frontend answers SERVING. */
 export const nodeHealthy = (node) => healthy(node.cli, node.address);
 
@@ -201,6 +206,7 @@ export async function startTemporalCluster({ ephemeral, work, logDir, env = proc
   const bins = ensureClusterBinaries();
   const pgPort = ephemeral ? await freePortBlock(1) : Number(env.POSTGRES_PORT ?? 5433);
   const pg = { port: pgPort, user: 'temporal', password: ephemeral ? 'temporal-test' : (env.POSTGRES_PASSWORD ?? 'temporal'), dataDir: join(work, 'postgresql') };
+  if (!ephemeral) await assertFree([pgPort], 'POSTGRES_PORT');
   const postgres = { options: { dataDir: pg.dataDir, port: pg.port, user: pg.user, password: pg.password, durable: !ephemeral, logDir } };
   Object.assign(postgres, await startPostgres(postgres.options));
   onCleanup(() => stopPostgres(postgres.entry));
@@ -212,6 +218,7 @@ export async function startTemporalCluster({ ephemeral, work, logDir, env = proc
   for (let i = 0; i < nodeCount; i++) {
     ports.push(ephemeral ? await freePortBlock(NODE_PORT_BLOCK, { avoid: [pgPort] }) : Number(env.TEMPORAL_CLUSTER_PORT ?? 7300) + NODE_PORT_BLOCK * i);
   }
+  if (!ephemeral) await assertFree(ports.flatMap((base) => Object.values(PORT_OFFSETS).map((o) => base + o)), 'TEMPORAL_CLUSTER_PORT');
   const dir = join(work, 'temporal-cluster');
   mkdirSync(dir, { recursive: true });
   const dynamicConfigFile = join(dir, 'dynamic-config.yaml');
