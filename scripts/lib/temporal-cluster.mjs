@@ -24,7 +24,8 @@ const PORT_OFFSETS = { frontend: 0, frontendHttp: 1, history: 2, matching: 3, wo
 export const NODE_PORT_BLOCK = 10;
 const run = promisify(execFile);
 
-const binary = (name) => join(cacheDir(), 'bin', name);
+/** A cached binary of the cluster: temporal-server, temporal-sql-tool, tdbg (admin: membership), temporal-ui-server. */
+export const binary = (name) => join(cacheDir(), 'bin', name);
 const runs = (path) => existsSync(path) && spawnSync(path, ['--help'], { stdio: 'ignore' }).status === 0;
 
 /** `go install`s `pkgs` (module@version each) into a private GOBIN, then moves each binary to its cached name. */
@@ -41,21 +42,22 @@ function goInstall(pkgs, names) {
 
 /**
  * The cluster's binaries, built on first use (several minutes with a cold Go cache; cached across clones and runs).
- * @returns {{ server: string, sqlTool: string, ui: string, cli: string }}
+ * @returns {{ server: string, sqlTool: string, tdbg: string, ui: string, cli: string }}
  */
-export function ensureClusterBinaries() {
+export function ensureClusterBinaries({ ui = true } = {}) {
   const cli = findTemporalCli();
   if (!cli) throw new Error(`no Temporal CLI available\n${INSTALL_HELP}`);
   mkdirSync(join(cacheDir(), 'bin'), { recursive: true });
-  if (!runs(binary('temporal-server')) || !runs(binary('temporal-sql-tool'))) {
-    log.info(`building the Temporal server ${SERVER_VERSION} and temporal-sql-tool with Go (first run only, several minutes)`);
-    goInstall([`${SERVER_MODULE}/cmd/server@${SERVER_VERSION}`, `${SERVER_MODULE}/cmd/tools/sql@${SERVER_VERSION}`], ['server', ['server', 'temporal-server'], ['sql', 'temporal-sql-tool']]);
+  if (!['temporal-server', 'temporal-sql-tool', 'tdbg'].every((b) => runs(binary(b)))) {
+    log.info(`building the Temporal server ${SERVER_VERSION}, temporal-sql-tool and tdbg with Go (first run only, several minutes)`);
+    const tools = ['server', 'tools/sql', 'tools/tdbg'].map((cmd) => `${SERVER_MODULE}/cmd/${cmd}@${SERVER_VERSION}`);
+    goInstall(tools, ['server', ['server', 'temporal-server'], ['sql', 'temporal-sql-tool'], ['tdbg', 'tdbg']]);
   }
-  if (!runs(binary('temporal-ui-server'))) {
+  if (ui && !runs(binary('temporal-ui-server'))) {
     log.info(`building the Temporal Web UI server ${UI_VERSION} with Go (first run only)`);
     goInstall([`${UI_MODULE}/cmd/server@${UI_VERSION}`], ['ui', ['server', 'temporal-ui-server']]);
   }
-  return { server: binary('temporal-server'), sqlTool: binary('temporal-sql-tool'), ui: binary('temporal-ui-server'), cli };
+  return { server: binary('temporal-server'), sqlTool: binary('temporal-sql-tool'), tdbg: binary('tdbg'), ui: binary('temporal-ui-server'), cli };
 }
 
 /** Creates (first run) and migrates (every run; a no-op when current) the persistence and visibility databases. */
@@ -203,7 +205,7 @@ function startUi(bins, { work, logDir, port, address, namespace }) {
  *   nodes: object[], postgres: object, ui: object }>} `address` is node 1's frontend; `entry` node 1's process.
  */
 export async function startTemporalCluster({ ephemeral, work, logDir, env = process.env, namespace, searchAttributes, nodeCount = 2, headless = false }) {
-  const bins = ensureClusterBinaries();
+  const bins = ensureClusterBinaries({ ui: !headless });
   const pgPort = ephemeral ? await freePortBlock(1) : Number(env.POSTGRES_PORT ?? 5433);
   const pg = { port: pgPort, user: 'temporal', password: ephemeral ? 'temporal-test' : (env.POSTGRES_PASSWORD ?? 'temporal'), dataDir: join(work, 'postgresql') };
   if (!ephemeral) await assertFree([pgPort], 'POSTGRES_PORT');
@@ -247,7 +249,7 @@ export async function startTemporalCluster({ ephemeral, work, logDir, env = proc
     await waitFor(`Temporal Web UI on ${uiUrl}`, async () => (await fetch(`${uiUrl}/api/v1/namespaces`)).ok, { entry: ui.entry, timeoutMs: 60_000 });
   }
   return {
-    address: nodes[0].address, addresses: nodes.map((n) => n.address), uiUrl, cli: bins.cli, nodes, postgres, ui, pg,
+    address: nodes[0].address, addresses: nodes.map((n) => n.address), uiUrl, cli: bins.cli, tdbg: bins.tdbg, nodes, postgres, ui, pg,
     get entry() {
       return nodes[0].entry;
     },

@@ -7,13 +7,16 @@ import { execFileSync } from 'node:child_process';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { transferWorkflowId } from '../../src/workflows/transfer/contract';
+// @ts-expect-error a plain ES module of the scripts, no types
+import { binary } from '../../scripts/lib/temporal-cluster.mjs';
 import { createApiEnv, type ApiEnv } from '../helpers/api';
 import { account, createAccount, createProduct, moneyIn, testTracingPlugin, uid } from '../helpers/env';
 
 const addresses = (process.env.TEMPORAL_ADDRESSES ?? '').split(',').filter(Boolean);
 
+/** The members of the frontend ring, as the admin API (tdbg admin cluster describe) reports them through `address`. */
 function clusterMembers(address: string): string[] {
-  const out = execFileSync(process.env.TEMPORAL_CLI ?? 'temporal', ['operator', 'cluster', 'describe', '--detail', '--address', address, '--output', 'json'], { encoding: 'utf8' });
+  const out = execFileSync(binary('tdbg'), ['--address', address, 'admin', 'cluster', 'describe'], { encoding: 'utf8' });
   const info = JSON.parse(out) as { membershipInfo?: { rings?: Array<{ role: string; members?: Array<{ identity: string }> }> } };
   const frontends = info.membershipInfo?.rings?.find((r) => r.role === 'frontend')?.members ?? [];
   return frontends.map((m) => m.identity).sort();
