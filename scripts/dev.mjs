@@ -110,7 +110,7 @@ async function startSingle({ root, env, logDir, base }) {
 function clusterLines(stack, replicas) {
   const lines = [];
   if (stack.temporal.nodes) {
-    lines.push(`    Temporal      ${stack.temporal.nodes.map((n) => `${n.name} ${n.address}`).join(', ')}   (npm run temporal -- operator cluster describe)`);
+    lines.push(`    Temporal      ${stack.temporal.nodes.map((n) => `${n.name} ${n.address}`).join(', ')}   (rings: ${stack.temporal.tdbg} --address ${stack.temporal.address} membership list-gossip)`);
     lines.push(`    PostgreSQL    127.0.0.1:${stack.temporal.pg.port}   temporal, temporal_visibility (data in ${stack.temporal.pg.dataDir})`);
   }
   if (replicas.haproxy) {

@@ -5,7 +5,7 @@
 // cluster_membership table, every node on its own block of ports. The namespace is registered with its retention and
 // the project's search attributes. Nothing fetched or built lands in the clone.
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { log } from './log.mjs';
@@ -132,11 +132,13 @@ async function assertFree(ports, variable) {
 /** True when `node`'s frontend answers SERVING. */
 export const nodeHealthy = (node) => healthy(node.cli, node.address);
 
-/** `size` consecutive free ports on 127.0.0.1, from a random start (tests: nothing fixed, parallel runs never collide). */
+/** `size` consecutive free ports on 127.0.0.1, from a random start (tests: nothing fixed, parallel runs rarely collide). */
 export async function freePortBlock(size, { avoid = [] } = {}) {
   const { portInUse } = await import('./procs.mjs');
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    // Below 32768: the ring ports are stored in a smallint column (cluster_membership.rpc_port); above the usual
+    // fixed ports and below Linux's ephemeral range (freePort() of the other services), so nothing collides.
+    const base = 20_000 + Math.floor(Math.random() * 12_000);
     const block = Array.from({ length: size }, (_, i) => base + i);
     if (block.some((p) => avoid.includes(p))) continue;
     const busy = await Promise.all(block.map((p) => portInUse(p)));
@@ -148,7 +150,12 @@ export async function freePortBlock(size, { avoid = [] } = {}) {
 /** Starts (or restarts, same config) node `index`; resolves once its frontend answers. Updates `node.entry`. */
 export async function startNode(node) {
   node.entry = start(node.name, node.bin, ['--config-file', node.configFile, '--allow-no-auth', 'start'], { logFile: node.logFile });
-  await waitFor(`Temporal ${node.name} on ${node.address} (log: ${node.logFile})`, () => healthy(node.cli, node.address), { entry: node.entry, timeoutMs: 120_000 });
+  try {
+    await waitFor(`Temporal ${node.name} on ${node.address} (log: ${node.logFile})`, () => healthy(node.cli, node.address), { entry: node.entry, timeoutMs: 120_000 });
+  } catch (err) {
+    const tail = existsSync(node.logFile) ? readFileSync(node.logFile, 'utf8').trim().split('\n').slice(-3).join(' | ').slice(-1200) : '';
+    throw new Error(`${err.message}${tail ? `; last log lines: ${tail}` : ''}`);
+  }
   return node;
 }
 
@@ -218,7 +225,8 @@ export async function startTemporalCluster({ ephemeral, work, logDir, env = proc
 
   const ports = [];
   for (let i = 0; i < nodeCount; i++) {
-    ports.push(ephemeral ? await freePortBlock(NODE_PORT_BLOCK, { avoid: [pgPort] }) : Number(env.TEMPORAL_CLUSTER_PORT ?? 7300) + NODE_PORT_BLOCK * i);
+    const taken = [pgPort, ...ports.flatMap((b) => Array.from({ length: NODE_PORT_BLOCK }, (_, k) => b + k))];
+    ports.push(ephemeral ? await freePortBlock(NODE_PORT_BLOCK, { avoid: taken }) : Number(env.TEMPORAL_CLUSTER_PORT ?? 7300) + NODE_PORT_BLOCK * i);
   }
   if (!ephemeral) await assertFree(ports.flatMap((base) => Object.values(PORT_OFFSETS).map((o) => base + o)), 'TEMPORAL_CLUSTER_PORT');
   const dir = join(work, 'temporal-cluster');
@@ -234,7 +242,9 @@ export async function startTemporalCluster({ ephemeral, work, logDir, env = proc
   });
   // Stopped before PostgreSQL (cleanup hooks run in reverse): a node losing its database mid-shutdown only logs.
   onCleanup(() => Promise.all(nodes.map((n) => n.entry && stop(n.entry, { graceMs: 20_000 }))));
-  await Promise.all(nodes.map((n) => startNode(n)));
+  // One after the other: the first start of a cluster initialises its metadata in the database, which two nodes starting
+  // at once would race for.
+  for (const n of nodes) await startNode(n);
   const retention = env.TEMPORAL_RETENTION ?? '72h';
   await registerNamespace(bins.cli, nodes[0].address, { namespace, retention, searchAttributes });
   log.info(`temporal cluster: ${nodes.length} nodes (${nodes.map((n) => n.address).join(', ')}), namespace ${namespace} (retention ${retention})`);

@@ -14,19 +14,20 @@ import { account, createAccount, createProduct, moneyIn, testTracingPlugin, uid 
 
 const addresses = (process.env.TEMPORAL_ADDRESSES ?? '').split(',').filter(Boolean);
 
-/** The members of the frontend ring, as the admin API (tdbg admin cluster describe) reports them through `address`. */
-function clusterMembers(address: string): string[] {
-  const out = execFileSync(binary('tdbg'), ['--address', address, 'admin', 'cluster', 'describe'], { encoding: 'utf8' });
-  const info = JSON.parse(out) as { membershipInfo?: { rings?: Array<{ role: string; members?: Array<{ identity: string }> }> } };
-  const frontends = info.membershipInfo?.rings?.find((r) => r.role === 'frontend')?.members ?? [];
-  return frontends.map((m) => m.identity).sort();
+/** The members of each ring (frontend, history, matching, worker) as node `address` sees them (tdbg membership). */
+function rings(address: string): Record<string, string[]> {
+  const out = execFileSync(binary('tdbg'), ['--address', address, 'membership', 'list-gossip'], { encoding: 'utf8' });
+  const list = JSON.parse(out) as Array<{ role: string; members?: Array<{ identity: string }> }>;
+  return Object.fromEntries(list.map((r) => [r.role, (r.members ?? []).map((m) => m.identity).sort()]));
 }
 
 describe('the Temporal cluster', () => {
-  it('when either frontend is asked, then the ring holds both nodes', () => {
+  it('when either node is asked, then every ring holds both nodes', () => {
     expect(addresses).toHaveLength(2);
-    const [first, second] = addresses.map(clusterMembers);
-    expect(first).toHaveLength(2);
+    const [first, second] = addresses.map(rings);
+    expect(Object.keys(first).sort()).toEqual(['frontend', 'history', 'matching', 'worker']);
+    for (const members of Object.values(first)) expect(members).toHaveLength(2);
+    expect(first.frontend).toEqual([...addresses].sort());
     expect(second).toEqual(first);
   });
 });
