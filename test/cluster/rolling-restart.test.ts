@@ -111,16 +111,20 @@ describe('rolling restart of every API and worker behind HAProxy', () => {
 
     // Every accepted transfer reaches its end, COMPLETED (every source can pay).
     const statuses = new Map<string, string>();
+    const last = new Map<string, string>();
     const deadline = Date.now() + 180_000;
     while (statuses.size < ids.length && Date.now() < deadline) {
       for (const id of ids.filter((i) => !statuses.has(i))) {
         const res = await fetch(`${base}/v1/transfers/${id}`).catch(() => null);
         const status = res?.ok ? ((await res.json()) as { data: { status: string } }).data.status : undefined;
+        last.set(id, status ?? `HTTP ${res?.status ?? 'error'}`);
         if (status && TERMINAL.has(status)) statuses.set(id, status);
       }
       if (statuses.size < ids.length) await sleep(1_000);
     }
-    expect(ids.filter((id) => statuses.get(id) !== 'COMPLETED')).toEqual([]);
+    const open = ids.filter((id) => statuses.get(id) !== 'COMPLETED');
+    const openBatches = new Set(open.map((id) => id.split('.')[0]));
+    expect({ open: open.length, of: ids.length, batches: openBatches.size, lastSeen: [...new Set(open.map((id) => last.get(id)))] }).toEqual({ open: 0, of: ids.length, batches: 0, lastSeen: [] });
 
     // The money moved exactly once per transfer.
     for (const from of sources) {
