@@ -85,7 +85,7 @@ describe('rolling restart of every API and worker behind HAProxy', () => {
   }, 120_000);
 
   it('when every replica restarts one by one under load, then no request stays failed and every transfer happens exactly once', async () => {
-    const sources = await Promise.all(Array.from({ length: 6 }, (_, i) => createAccount(ctx, 100_000, 'USD', { shard: i % 2 })));
+    const sources = await Promise.all(Array.from({ length: 4 }, (_, i) => createAccount(ctx, 100_000, 'USD', { shard: i % 2 })));
     const to = await createAccount(ctx, 0, 'USD', { shard: 1 });
     const sent: Sent[] = [];
     let loading = true;
@@ -94,7 +94,7 @@ describe('rolling restart of every API and worker behind HAProxy', () => {
         const s: Sent = { key: uid(`rr-${c}-${n}-`), from, amount: 1 + ((c * 7 + n) % 9), ids: new Set(), retried: 0 };
         sent.push(s);
         await post(base, to, s);
-        await sleep(100);
+        await sleep(300);
       }
     });
     const steps: string[] = [];
@@ -109,10 +109,11 @@ describe('rolling restart of every API and worker behind HAProxy', () => {
     const ids = sent.map((s) => [...s.ids][0]);
     expect(new Set(ids).size).toBe(sent.length);
 
-    // Every accepted transfer reaches its end, COMPLETED (every source can pay).
+    // Every accepted transfer reaches its end, COMPLETED (every source can pay). The bound is generous: after a worker
+    // restart every running batch replays its history, slow on a starved machine (workflow tasks of several seconds).
     const statuses = new Map<string, string>();
     const last = new Map<string, string>();
-    const deadline = Date.now() + 180_000;
+    const deadline = Date.now() + 600_000;
     while (statuses.size < ids.length && Date.now() < deadline) {
       for (const id of ids.filter((i) => !statuses.has(i))) {
         const res = await fetch(`${base}/v1/transfers/${id}`).catch(() => null);
@@ -132,7 +133,7 @@ describe('rolling restart of every API and worker behind HAProxy', () => {
       expect(await account(ctx, from)).toMatchObject({ balance: 100_000 - paid, frozen: 0 });
     }
     expect(await account(ctx, to)).toMatchObject({ balance: sent.reduce((sum, s) => sum + s.amount, 0) });
-    expect(await moneyIn(ctx, [...sources, to])).toBe(600_000);
+    expect(await moneyIn(ctx, [...sources, to])).toBe(400_000);
     console.log(`rolling restart: ${sent.length} transfers, ${sent.filter((s) => s.retried > 0).length} recovered by retrying (${sent.reduce((n, s) => n + s.retried, 0)} retries)`);
-  }, 900_000);
+  }, 1_200_000);
 });
