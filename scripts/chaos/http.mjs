@@ -13,7 +13,8 @@ const RETRYABLE = new Set([0, 429, 500, 503]);
  * after the retries is a finding (scripts/chaos/invariants/unrecovered-5xx.mjs).
  */
 const LB_RETRYABLE = new Set([0, 429, 500, 502, 503, 504]);
-const fromBalancer = (status) => status === 0 || status === 502 || status === 504;
+/** HAProxy's own answers: 502/504, and 503 "no server is available" (every replica out of the pool), without X-Request-Id. */
+const fromBalancer = (status, headers) => status === 0 || status === 502 || status === 504 || (status === 503 && !headers?.get('x-request-id'));
 
 export class Api {
   constructor(base, rec, { timeoutMs = 45_000, loadBalanced = false } = {}) {
@@ -48,7 +49,7 @@ export class Api {
     } catch {
       /* checked below */
     }
-    if (this.loadBalanced && fromBalancer(res.status)) return { status: res.status, body: parsed, headers: res.headers };
+    if (this.loadBalanced && fromBalancer(res.status, res.headers)) return { status: res.status, body: parsed, headers: res.headers };
     const problem = envelopeProblem(res, parsed, startsFlow);
     if (problem) this.rec.violation('non-envelope', { route, status: res.status, problem, body: text.slice(0, 200) });
     if (res.status === 500) this.rec.violation('http-500', { route, message: parsed?.message, traceId: parsed?.traceId });
