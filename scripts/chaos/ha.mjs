@@ -16,7 +16,7 @@ export const HA_FAULTS = ['temporal-node-kill', 'api-kill', 'mariadb-kill', 'pos
 export class HaChaosStack extends ChaosStack {
   async startTemporalService() {
     this.cluster = await startTemporalCluster({ ephemeral: true, work: this.work, logDir: this.logDir, namespace: 'default', searchAttributes: this.temporalOpts.searchAttributes, headless: true });
-    superviseCluster(this.cluster);
+    this.supervised = [...(this.supervised ?? []), ...superviseCluster(this.cluster)];
     // HAProxy first (Temporal on its own port, the API port with the replicas' ports): every worker connects through it.
     this.temporalAddress = `127.0.0.1:${await freePort()}`;
     this.haApiPort = await freePort();
@@ -40,7 +40,7 @@ export class HaChaosStack extends ChaosStack {
         this.watch(server.entry, `mariadb-${server.name}`);
         return server.entry;
       };
-      supervise(`mariadb-${server.name}`, launch, { current: () => server.entry });
+      this.supervised = [...(this.supervised ?? []), supervise(`mariadb-${server.name}`, launch, { current: () => server.entry })];
     }
     return servers;
   }
@@ -59,7 +59,7 @@ export class HaChaosStack extends ChaosStack {
     };
     for (const a of this.apis) a.launch = launchApi(a);
     await Promise.all(this.apis.map((a) => a.launch()));
-    for (const a of this.apis) supervise(a.name, a.launch, { current: () => a.entry });
+    for (const a of this.apis) this.supervised.push(supervise(a.name, a.launch, { current: () => a.entry }));
     this.api = this.apis[0].entry;
     this.base = `http://127.0.0.1:${this.haApiPort}`;
     await waitFor('API /readyz through HAProxy', async () => (await fetch(`${this.base}/readyz`)).ok, { timeoutMs: 60_000 });
@@ -110,6 +110,7 @@ export class HaChaosStack extends ChaosStack {
 
   async stopAll() {
     this.closing = true;
+    for (const h of this.supervised ?? []) h.stop(); // what stops now stays stopped
     await Promise.all([...(this.apis ?? []).map((a) => a.entry), ...this.workers].filter(Boolean).map((e) => stop(e, { graceMs: 15_000 })));
     if (this.haproxy) await stop(this.haproxy.entry);
     this.api = null;
