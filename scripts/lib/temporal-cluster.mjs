@@ -154,7 +154,7 @@ export async function startNode(node) {
     await waitFor(`Temporal ${node.name} on ${node.address} (log: ${node.logFile})`, () => healthy(node.cli, node.address), { entry: node.entry, timeoutMs: 120_000 });
   } catch (err) {
     const tail = existsSync(node.logFile) ? readFileSync(node.logFile, 'utf8').trim().split('\n').slice(-3).join(' | ').slice(-1200) : '';
-    throw new Error(`${err.message}${tail ? `; last log lines: ${tail}` : ''}`);
+    throw new Error(`${err.message}${tail ? `; last log lines: ${tail}` : ''}`, { cause: err });
   }
   return node;
 }
