@@ -11,7 +11,10 @@
 // every accepted flow is terminal, and audits the result per domain database and across shards, and from the API (see
 // scripts/chaos/audit.mjs). Writes chaos-report.json (temp dir and test/artifacts/), stops everything, prints a short
 // summary (flows per type, faults with timings, violations) with one summary line last, and exits non-zero on any
-// violation.
+// violation. `--ha`: the same on the real thing (scripts/chaos/ha.mjs): a Temporal cluster of two nodes on PostgreSQL,
+// two API replicas behind HAProxy, supervision; its faults SIGKILL a Temporal node, an API replica and a MariaDB server
+// (supervision brings each back) and restart PostgreSQL; the client retries 502/504/lost answers with the same key, and
+// an answer still 5xx after the retries is a violation (scripts/chaos/invariants/unrecovered-5xx.mjs).
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -23,6 +26,8 @@ import { parsePlan, PLANS, runFaults } from './chaos/faults.mjs';
 import { Api } from './chaos/http.mjs';
 import { Load, seed } from './chaos/load.mjs';
 import { Recorder } from './chaos/recorder.mjs';
+import { HaChaosStack } from './chaos/ha.mjs';
+import { checkUnrecovered } from './chaos/invariants/unrecovered-5xx.mjs';
 import { ChaosStack, parseWorkerSpec } from './chaos/stack.mjs';
 import { ensureDeps } from './lib/deps.mjs';
 import { log } from './lib/log.mjs';
@@ -35,6 +40,7 @@ await ensureNodeRuntime(); // Node 24 LTS, whatever started this script
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
+    ha: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     flows: { type: 'string' },
     concurrency: { type: 'string' },
@@ -55,7 +61,8 @@ const settings = {
   loadBudgetMs: Number(args['load-seconds'] ?? (quick ? 200 : 330)) * 1000,
   concurrency: Number(args.concurrency ?? (quick ? 16 : 32)),
   workers: parseWorkerSpec(args.workers),
-  plan: args.plan ? parsePlan(args.plan) : quick ? PLANS.quick : PLANS.full,
+  ha: args.ha,
+  plan: args.plan ? parsePlan(args.plan) : args.ha ? PLANS.ha : quick ? PLANS.quick : PLANS.full,
   gapMs: 10_000,
   firstAfterMs: 12_000,
   downMs: quick ? 3_000 : 5_000,
@@ -86,7 +93,7 @@ function progressLine(load) {
 
 /** The stack, seeded; the money it holds at the start; the poison injected for loyalty's consumer. */
 async function startSeeded() {
-  stack = new ChaosStack({
+  stack = new (settings.ha ? HaChaosStack : ChaosStack)({
     root,
     work,
     rec,
@@ -103,7 +110,7 @@ async function startSeeded() {
   });
   onCleanup(() => stack.stopAll());
   await stack.start(await loadSearchAttributes(root));
-  const api = new Api(stack.base, rec);
+  const api = new Api(stack.base, rec, { loadBalanced: settings.ha });
   const seedData = await seed(api, rec, { shardOf: stack.shardOf, shards: stack.ledgerShards, merchantOf: stack.merchantOf });
   const initialTotals = await snapshotTotals(stack.databaseUrls().ledger);
   log.info(`chaos: initial totals ${JSON.stringify(initialTotals)}`);
@@ -185,6 +192,7 @@ async function main() {
   const quiescence = await awaitQuiescence(load, loadEnded);
   clearInterval(ticker);
   await drainEvents(poison);
+  if (settings.ha) checkUnrecovered({ rec, flows: load.flows });
   const summary = await audit({ urls: stack.databaseUrls(), shardOf: stack.shardOf, flows: load.flows, seed: seedData, initialTotals, rec, api, temporal: stack.temporal, poison });
   report = { ...report, finishedAt: new Date().toISOString(), seconds: rec.rel(), flows: flowsSection(load), quiescence, audit: summary, ...rec.toJSON() };
   return load.accepted;
@@ -212,6 +220,7 @@ const counts = {
   temporalRestarts: rec.count('temporal-restart'),
   brokerRestarts: rec.count('broker-restart'),
   relayKills: rec.count('relay-kill'),
+  ...(settings.ha ? { temporalNodeKills: rec.count('temporal-node-kill'), apiKills: rec.count('api-kill'), mariadbKills: rec.count('mariadb-kill'), postgresRestarts: rec.count('postgres-restart'), recovered5xx: rec.recovered5xx ?? 0 } : {}),
 };
 report.counts = { flows: flowsCount, ...counts, violations: rec.violations.length };
 report.violationsByKind = countBy(rec.violations, (x) => x.kind);
@@ -223,14 +232,16 @@ if (stack) await stack.stopAll().catch((err) => log.warn(`stopping the stack: ${
 await cleanup();
 if (!args.keep) {
   // Keep the logs and the report (small) for a look afterwards; drop the databases.
-  for (const d of ['mariadb-a', 'mariadb-b', 'mariadb-a-tmp', 'mariadb-b-tmp', 'temporal.sqlite', 'temporal.sqlite-wal', 'temporal.sqlite-shm', 'workflow-bundle.js', 'rabbitmq']) rmSync(join(work, d), { recursive: true, force: true });
+  for (const d of ['mariadb-a', 'mariadb-b', 'mariadb-a-tmp', 'mariadb-b-tmp', 'postgresql', 'temporal.sqlite', 'temporal.sqlite-wal', 'temporal.sqlite-shm', 'workflow-bundle.js', 'rabbitmq']) rmSync(join(work, d), { recursive: true, force: true });
 }
 log.info(`chaos: report ${reportPath} (copied to test/artifacts/chaos-report.json); logs in ${join(work, 'logs')}`);
 console.log(summaryText(report));
 if (rec.violations.length) log.error(`violations by kind: ${JSON.stringify(report.violationsByKind)}`);
 console.log(
   `chaos: ${flowsCount} flows, ${counts.workerKills} worker kills, ${counts.workerPauses} worker pauses, ${counts.serverRestarts} single-server restarts, ` +
-    `${counts.dbRestarts} both-server restarts, ${counts.domainOutages} domain outages, ${counts.temporalRestarts} temporal restarts, ${counts.brokerRestarts} broker restarts, ${counts.relayKills} relay kills, ${rec.violations.length} violations`,
+    `${counts.dbRestarts} both-server restarts, ${counts.domainOutages} domain outages, ${counts.temporalRestarts} temporal restarts, ${counts.brokerRestarts} broker restarts, ${counts.relayKills} relay kills, ` +
+      (settings.ha ? `${counts.temporalNodeKills} temporal node kills, ${counts.apiKills} api kills, ${counts.mariadbKills} mariadb kills, ${counts.postgresRestarts} postgres restarts, ${counts.recovered5xx} 5xx recovered by retrying, ` : '') +
+      `${rec.violations.length} violations`,
 );
 process.exit(rec.violations.length ? 1 : 0);
 

@@ -66,6 +66,7 @@ try {
       ...stack.payloadEnv,
       SAGAFLOW_CODEC_PORT: String(stack.codec.port),
       TEMPORAL_ADDRESS: stack.temporal.address,
+      TEMPORAL_ADDRESSES: (stack.temporal.addresses ?? [stack.temporal.address]).join(','),
       TEMPORAL_UI_URL: stack.temporal.uiUrl ?? '',
       TEMPORAL_CLI: stack.temporal.cli,
       SAGAFLOW_TEST_WORKDIR: stack.work,

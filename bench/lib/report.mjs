@@ -50,7 +50,7 @@ export function buildResult({ mach, startedAt, opt, S, ctx, scenarios, values, a
     settings: {
       quick: opt.quick,
       runtime: opt.runtime,
-      temporal_store: opt['temporal-store'],
+      temporal_store: opt.cluster ? 'cluster' : opt['temporal-store'],
       workflow_tracing: opt['workflow-tracing'],
       worker_node_args: opt['worker-node-args'] || undefined,
       ...S,
@@ -86,7 +86,7 @@ function header(r) {
       '.',
     '',
     `Started ${r.startedAt}; ${st.durationMs / 1000} s windows (${st.pacedMs / 1000} s for the fixed-rate ones) after ${st.warmupMs / 1000} s warm-up, concurrency ${st.concurrency} (checkout ${st.checkoutConcurrency}, after ${Math.max(st.warmupMs, st.checkoutWarmupMs ?? 0) / 1000} s warm-up), ${st.accounts} accounts over ${st.ledger_shards} ledger shards (${(st.accounts_by_shard ?? []).join(' / ')}), ${Math.round(st.cross * 100)} % of transfers across shards, runtime ${st.runtime}. ` +
-      `Temporal persistence: **${st.temporal_store === 'file' ? 'SQLite file (durable, as `npm run dev`)' : 'in memory (a diagnostic: not durable)'}**. Two MariaDB servers (${dbs}), the Temporal dev server, the API, one worker process serving every unit and the load generator share the same cores.`,
+      `Temporal persistence: **${st.temporal_store === 'cluster' ? 'PostgreSQL, a two-node cluster (durable)' : st.temporal_store === 'file' ? 'SQLite file (durable, as `npm run dev`)' : 'in memory (a diagnostic: not durable)'}**. Two MariaDB servers (${dbs}), the Temporal dev server, the API, one worker process serving every unit and the load generator share the same cores.`,
     '',
   ];
 }
@@ -180,14 +180,16 @@ export function markdown(r, sections = []) {
 export function writeResults(root, result, sections) {
   const outDir = join(root, 'bench/results');
   mkdirSync(join(outDir, 'runs'), { recursive: true });
-  writeFileSync(join(outDir, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
+  // --cluster: its own latest files (latest.* stay the dev server's).
+  const latest = result.settings.temporal_store === 'cluster' ? 'cluster-latest' : 'latest';
+  writeFileSync(join(outDir, `${latest}.json`), `${JSON.stringify(result, null, 2)}\n`);
   const stamp = result.startedAt.replace(/[:.]/g, '-');
   const { label, quick } = { label: result.label, quick: result.settings.quick };
   writeFileSync(join(outDir, 'runs', `${stamp}${label ? `-${label.replace(/[^\w.-]+/g, '_')}` : ''}${quick ? '-quick' : ''}.json`), `${JSON.stringify(result, null, 2)}\n`);
   const md = markdown(result, sections);
-  writeFileSync(join(outDir, 'latest.md'), md);
+  writeFileSync(join(outDir, `${latest}.md`), md);
   const svg = chart(result);
-  if (svg) writeFileSync(join(outDir, 'latest.svg'), svg);
+  if (svg && latest === 'latest') writeFileSync(join(outDir, 'latest.svg'), svg);
   process.stdout.write(md);
   return stamp;
 }

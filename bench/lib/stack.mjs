@@ -35,7 +35,7 @@ async function loadTs(root, file) {
 async function provisionStack(root, opt, startedAt) {
   if (!opt['no-bench-dyncfg']) Object.assign(DYNAMIC_CONFIG, BENCH_DYNAMIC_CONFIG);
   for (const [k, v] of Object.entries(kv(opt.dyncfg))) DYNAMIC_CONFIG[k] = JSON.parse(v);
-  const stack = await provision({ mode: 'test', root, searchAttributes: await loadSearchAttributes(root), temporalStore: opt['temporal-store'] });
+  const stack = await provision({ mode: 'test', root, searchAttributes: await loadSearchAttributes(root), temporalStore: opt['temporal-store'], cluster: opt.cluster });
   if (opt['keep-logs']) {
     onCleanup(() => {
       const dest = join(root, 'bench/results/logs', startedAt.replace(/[:.]/g, '-'));

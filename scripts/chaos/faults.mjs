@@ -13,6 +13,7 @@ import { cancelInPivot } from './pivot-cancel.mjs';
 
 export const PLANS = {
   quick: ['worker-kill', 'db-server-restart', 'relay-kill', 'domain-outage', 'broker-restart', 'worker-pause', 'pivot-cancel', 'db-server-restart', 'temporal-restart'],
+  ha: ['temporal-node-kill', 'api-kill', 'mariadb-kill', 'worker-kill', 'postgres-restart', 'api-kill', 'temporal-node-kill', 'mariadb-kill'],
   full: [
     'worker-kill', 'db-server-restart', 'relay-kill', 'worker-pause', 'domain-outage', 'broker-restart', 'temporal-restart', 'worker-kill',
     'db-server-restart', 'relay-kill', 'domain-outage', 'worker-kill', 'db-restart', 'broker-restart', 'worker-pause', 'temporal-restart',
@@ -24,11 +25,14 @@ export const PLANS = {
 export const SERVER_ROTATION = ['a', 'b'];
 export const OUTAGE_ROTATION = ['inventory', 'ledger', 'loyalty', 'orders', 'flows'];
 export const FAULT_TYPES = ['worker-kill', 'worker-pause', 'db-server-restart', 'db-restart', 'domain-outage', 'temporal-restart', 'broker-restart', 'relay-kill', 'pivot-cancel'];
+/** Faults of the --ha run only (scripts/chaos/ha.mjs): processes die by SIGKILL and supervision brings them back. */
+export const HA_FAULT_TYPES = ['temporal-node-kill', 'api-kill', 'mariadb-kill', 'postgres-restart'];
 
 /** `--plan a,b:target,…` → the plan, checked. */
 export function parsePlan(text) {
   const plan = text.split(',').map((x) => x.trim()).filter(Boolean);
-  for (const p of plan) if (!FAULT_TYPES.includes(p.split(':')[0])) throw new Error(`--plan: unknown fault ${p} (faults: ${FAULT_TYPES.join(', ')})`);
+  const known = [...FAULT_TYPES, ...HA_FAULT_TYPES];
+  for (const p of plan) if (!known.includes(p.split(':')[0])) throw new Error(`--plan: unknown fault ${p} (faults: ${known.join(', ')}; the last ${HA_FAULT_TYPES.length} with --ha)`);
   return plan;
 }
 
@@ -56,7 +60,7 @@ export async function runFaults({ plan, stack, rec, load, target, budgetMs, gapM
     const [type, given] = plan[i].split(':');
     const on =
       given ??
-      (type === 'db-server-restart' ? SERVER_ROTATION[servers++ % SERVER_ROTATION.length] : type === 'domain-outage' ? OUTAGE_ROTATION[outages++ % OUTAGE_ROTATION.length] : undefined);
+      (type === 'db-server-restart' || type === 'mariadb-kill' ? SERVER_ROTATION[servers++ % SERVER_ROTATION.length] : type === 'domain-outage' ? OUTAGE_ROTATION[outages++ % OUTAGE_ROTATION.length] : undefined);
     const before = load.terminalByType();
     const fault = rec.faultStarted(type, { n: i + 1, ...(on ? { target: on } : {}), acceptedFlows: load.accepted });
     let detail = {};
@@ -70,6 +74,10 @@ export async function runFaults({ plan, stack, rec, load, target, budgetMs, gapM
       else if (type === 'broker-restart') detail = await stack.restartBroker(downMs);
       else if (type === 'relay-kill') detail = await stack.killRelay(on);
       else if (type === 'pivot-cancel') detail = await cancelInPivot({ stack, load });
+      else if (type === 'temporal-node-kill') detail = await stack.killTemporalNode();
+      else if (type === 'api-kill') detail = await stack.killApi();
+      else if (type === 'mariadb-kill') detail = await stack.killMariaDb(on);
+      else if (type === 'postgres-restart') detail = await stack.restartPostgres(downMs);
       else throw new Error(`unknown fault ${type}`);
       const deadline = Date.now() + 120_000;
       while (!(await apiReady(stack.base))) {

@@ -7,12 +7,21 @@ import { setTimeout as sleep } from 'node:timers/promises';
 const codeOf = { 200: 200, 201: 200, 202: 200, 400: 4000, 401: 4010, 404: 4040, 409: 4090, 413: 4130, 422: 4001, 429: 4290, 500: 5000, 503: 5030 };
 /** Answers after which the same request may be sent again: a dependency was down, or the answer was lost. */
 const RETRYABLE = new Set([0, 429, 500, 503]);
+/**
+ * Behind the load balancer (--ha) a replica may die with requests on it: HAProxy answers 502/504 (its own page, not
+ * the envelope) or the connection drops. The client retries those with the same key; only an answer that stays so
+ * after the retries is a finding (scripts/chaos/invariants/unrecovered-5xx.mjs).
+ */
+const LB_RETRYABLE = new Set([0, 429, 500, 502, 503, 504]);
+/** HAProxy's own answers: 502/504, and 503 "no server is available" (every replica out of the pool), without X-Request-Id. */
+const fromBalancer = (status, headers) => status === 0 || status === 502 || status === 504 || (status === 503 && !headers?.get('x-request-id'));
 
 export class Api {
-  constructor(base, rec, { timeoutMs = 45_000 } = {}) {
+  constructor(base, rec, { timeoutMs = 45_000, loadBalanced = false } = {}) {
     this.base = base;
     this.rec = rec;
     this.timeoutMs = timeoutMs;
+    this.loadBalanced = loadBalanced;
   }
 
   /** One request. Returns { status, body, headers }; status 0 means no answer (network error). Never throws. */
@@ -29,6 +38,7 @@ export class Api {
       text = await res.text();
     } catch (err) {
       this.rec.httpStatus(route, 'network');
+      if (this.loadBalanced) return { status: 0, body: null, headers: new Headers() }; // judged once retried
       this.rec.violation('network-error', { route, error: `${err.name}: ${err.cause?.code ?? err.cause?.message ?? err.message}` });
       return { status: 0, body: null, headers: new Headers() };
     }
@@ -39,6 +49,7 @@ export class Api {
     } catch {
       /* checked below */
     }
+    if (this.loadBalanced && fromBalancer(res.status, res.headers)) return { status: res.status, body: parsed, headers: res.headers };
     const problem = envelopeProblem(res, parsed, startsFlow);
     if (problem) this.rec.violation('non-envelope', { route, status: res.status, problem, body: text.slice(0, 200) });
     if (res.status === 500) this.rec.violation('http-500', { route, message: parsed?.message, traceId: parsed?.traceId });
@@ -54,10 +65,15 @@ export class Api {
   async untilAnswered(method, path, opts = {}, { deadlineMs = 5 * 60_000 } = {}) {
     const deadline = Date.now() + deadlineMs;
     let wait = 200;
+    const retryable = this.loadBalanced ? LB_RETRYABLE : RETRYABLE;
     for (let attempt = 1; ; attempt++) {
       const r = await this.request(method, path, opts);
       r.attempts = attempt;
-      if (!RETRYABLE.has(r.status) || Date.now() > deadline) return r;
+      if (this.loadBalanced && attempt > 1 && !retryable.has(r.status)) this.rec.recovered5xx = (this.rec.recovered5xx ?? 0) + 1;
+      if (this.loadBalanced && retryable.has(r.status) && r.status !== 429 && Date.now() > deadline) {
+        (this.rec.unrecovered ??= []).push({ route: opts.route ?? `${method} ${path}`, status: r.status, attempts: attempt });
+      }
+      if (!retryable.has(r.status) || Date.now() > deadline) return r;
       const retryAfter = Number(r.headers.get('retry-after')) * 1000;
       await sleep(retryAfter > 0 ? retryAfter : wait);
       wait = Math.min(wait * 2, 2_000);

@@ -81,7 +81,7 @@ export class ChaosStack {
       user: 'sagaflow',
       password: 'sagaflow-chaos',
     };
-    const [servers, temporal, broker] = await Promise.all([this.startServers(), startTemporal(this.temporalOpts), startRabbitMq(this.brokerOpts)]);
+    const [servers, temporal, broker] = await Promise.all([this.startServers(), this.startTemporalService(), startRabbitMq(this.brokerOpts)]);
     this.servers = servers;
     this.temporal = temporal;
     this.broker = broker;
@@ -102,18 +102,27 @@ export class ChaosStack {
     this.merchantOf = (orderId, currency = 'USD') => merchantAccount('merchant', currency, orderId, this.merchantSubAccounts);
     await bundled;
     this.apiPort = apiPort;
+    const wanted = UNITS.flatMap((unit) => Array.from({ length: this.workerCounts[unit] ?? 0 }, () => unit));
+    await Promise.all([this.startApi(apiPort), ...wanted.map((unit) => this.startWorker(unit))]);
+    const layout = UNITS.map((u) => `${u}×${this.workerCounts[u] ?? 0}`).join(' ');
+    log.info(`chaos: stack up in ${((Date.now() - started) / 1000).toFixed(1)} s (API ${this.base}, workers ${layout}, logs in ${this.logDir})`);
+  }
+
+  /** The Temporal service of the run: the dev server on a SQLite file (the --ha run overrides: a cluster). */
+  startTemporalService() {
+    return startTemporal(this.temporalOpts);
+  }
+
+  /** The API of the run: one process on `apiPort` (the --ha run overrides: replicas behind HAProxy). Sets this.base. */
+  async startApi(apiPort) {
     this.api = start('api', process.execPath, ['--import', 'tsx', 'src/api/server.ts'], {
       cwd: this.root,
       env: { ...this.baseEnv(), ...this.apiEnv, API_HOST: '127.0.0.1', API_PORT: String(apiPort), LOG_LEVEL: 'warn' },
       logFile: join(this.logDir, 'api.log'),
     });
     this.watch(this.api, 'api');
-    const wanted = UNITS.flatMap((unit) => Array.from({ length: this.workerCounts[unit] ?? 0 }, () => unit));
-    await Promise.all(wanted.map((unit) => this.startWorker(unit)));
     this.base = `http://127.0.0.1:${apiPort}`;
     await waitFor('API /readyz', async () => (await fetch(`${this.base}/readyz`)).ok, { entry: this.api, timeoutMs: 90_000 });
-    const layout = UNITS.map((u) => `${u}×${this.workerCounts[u] ?? 0}`).join(' ');
-    log.info(`chaos: stack up in ${((Date.now() - started) / 1000).toFixed(1)} s (API ${this.base}, workers ${layout}, logs in ${this.logDir})`);
   }
 
   async loadTs(file) {
@@ -159,7 +168,7 @@ export class ChaosStack {
       NODE_ENV: 'development',
       DATABASE_URL: undefined,
       ...this.databaseEnv,
-      TEMPORAL_ADDRESS: `127.0.0.1:${this.temporalOpts.port}`,
+      TEMPORAL_ADDRESS: this.temporalAddress ?? `127.0.0.1:${this.temporalOpts.port}`,
       TEMPORAL_NAMESPACE: 'default',
       BROKER_URL: this.broker?.url,
       // Poison reaches the dead-letter queue within seconds (5 attempts, 200 ms doubling).
@@ -170,7 +179,8 @@ export class ChaosStack {
   /** A process that exits without being told to is a finding (and a worker is replaced, to keep the pool). */
   watch(entry, role) {
     entry.child.once('exit', (code, signal) => {
-      if (this.closing || entry.expectedExit) return;
+      // chaosKilled: a fault of the --ha run killed it on purpose and supervision brings it back.
+      if (this.closing || entry.expectedExit || entry.chaosKilled) return;
       this.rec.violation('process-exited', { role, name: entry.name, code, signal, log: this.tail(entry.logFile) });
       if (entry.unit) {
         this.workers = this.workers.filter((w) => w !== entry);

@@ -12,6 +12,7 @@ import { onCleanup, freePort, portInUse, stop, supervise } from './procs.mjs';
 import { DATABASE_PREFIX, DATABASES, databaseEnvFor, databaseName, SERVERS, withDatabase } from './layout.mjs';
 import { ensureMariaDbInstalled, removeDataDir, startMariaDb, stopMariaDb } from './mariadb.mjs';
 import { startRabbitMq, stopRabbitMq } from './rabbitmq.mjs';
+import { startTemporalCluster, superviseCluster } from './temporal-cluster.mjs';
 import { startTemporal } from './temporal-server.mjs';
 
 async function databaseAnswers(url) {
@@ -178,6 +179,7 @@ export function superviseServices(stack) {
     };
     handles.push(supervise('rabbitmq', launch, { current: () => broker.entry }));
   }
+  if (temporal.nodes) return [...handles, ...superviseCluster(temporal)];
   const launchTemporal = async () => {
     Object.assign(temporal, await startTemporal(temporal.options));
     return temporal.entry;
@@ -218,7 +220,7 @@ export function payloadKeys({ ephemeral, work, env }) {
  */
 /** `temporalStore`: 'file' persists an ephemeral stack's Temporal to a SQLite file in its work dir (the bench's durable
  * figures); a dev stack always persists, a test stack defaults to memory. */
-export async function provision({ mode, root, searchAttributes, env = process.env, temporalStore }) {
+export async function provision({ mode, root, searchAttributes, env = process.env, temporalStore, cluster = env.SAGAFLOW_TEMPORAL === 'cluster' }) {
   const ephemeral = mode === 'test';
   // SAGAFLOW_DATA_DIR: a dev stack whose state lives elsewhere than .data/ (the self-healing e2e test starts one).
   const work = ephemeral ? mkdtempSync(join(tmpdir(), 'sagaflow-test-')) : resolve(root, env.SAGAFLOW_DATA_DIR || '.data');
@@ -261,26 +263,12 @@ export async function provision({ mode, root, searchAttributes, env = process.en
   const broker = await startBroker({ ephemeral, work, logDir, env });
   const brokerEnv = { BROKER_URL: broker.url };
 
-  const tPort = ephemeral ? await freePort() : Number(env.TEMPORAL_PORT ?? 7233);
-  const uiPort = ephemeral ? await freePort() : Number(env.TEMPORAL_UI_PORT ?? 8233);
-  if (!ephemeral) {
-    for (const [name, p] of [['TEMPORAL_PORT', tPort], ['TEMPORAL_UI_PORT', uiPort]]) {
-      if (await portInUse(p)) throw new Error(`port ${p} (${name}) is busy; stop what uses it or set ${name}`);
-    }
-  }
   // The API's codec endpoints, which the Web UI calls: the dev API's port, or (tests) a port the browser test serves on.
   const codecPort = ephemeral ? await freePort() : Number(env.API_PORT ?? 3000);
   const codec = { port: codecPort, endpoint: `http://127.0.0.1:${codecPort}/codec` };
-  const temporal = await startTemporal({
-    port: tPort,
-    uiPort,
-    codecEndpoint: codec.endpoint,
-    dbFile: ephemeral && temporalStore !== 'file' ? undefined : join(work, 'temporal.sqlite'),
-    namespace: env.TEMPORAL_NAMESPACE ?? 'default',
-    searchAttributes,
-    logDir,
-  });
-  log.info(`temporal: dev server on ${temporal.address}, Web UI ${temporal.uiUrl}`);
+  const temporal = cluster
+    ? await startTemporalCluster({ ephemeral, work, logDir, env, namespace: env.TEMPORAL_NAMESPACE ?? 'default', searchAttributes })
+    : await startDevServer({ ephemeral, work, logDir, env, searchAttributes, codec, temporalStore });
   const payloadEnv = { PAYLOAD_KEYS: payloadKeys({ ephemeral, work, env }), ...(temporal.uiUrl ? { CODEC_CORS_ORIGIN: temporal.uiUrl } : {}) };
   return {
     payloadEnv,
@@ -295,4 +283,26 @@ export async function provision({ mode, root, searchAttributes, env = process.en
     databaseUrl: databaseEnv.ORDERS_DATABASE_URL, // legacy
     mariadb: servers[0]?.started, // legacy
   };
+}
+
+/** The Temporal dev server (one process, SQLite in .data/ or in memory), the default outside `--cluster`. */
+async function startDevServer({ ephemeral, work, logDir, env, searchAttributes, codec, temporalStore }) {
+  const tPort = ephemeral ? await freePort() : Number(env.TEMPORAL_PORT ?? 7233);
+  const uiPort = ephemeral ? await freePort() : Number(env.TEMPORAL_UI_PORT ?? 8233);
+  if (!ephemeral) {
+    for (const [name, p] of [['TEMPORAL_PORT', tPort], ['TEMPORAL_UI_PORT', uiPort]]) {
+      if (await portInUse(p)) throw new Error(`port ${p} (${name}) is busy; stop what uses it or set ${name}`);
+    }
+  }
+  const temporal = await startTemporal({
+    port: tPort,
+    uiPort,
+    codecEndpoint: codec.endpoint,
+    dbFile: ephemeral && temporalStore !== 'file' ? undefined : join(work, 'temporal.sqlite'),
+    namespace: env.TEMPORAL_NAMESPACE ?? 'default',
+    searchAttributes,
+    logDir,
+  });
+  log.info(`temporal: dev server on ${temporal.address}, Web UI ${temporal.uiUrl}`);
+  return temporal;
 }

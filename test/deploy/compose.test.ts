@@ -15,6 +15,10 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { services as serviceRegistry } from '../../src/activities';
 import { searchAttributes } from '../../src/workflows';
+// @ts-expect-error a plain ES module of the scripts, no types
+import { SERVER_VERSION, UI_VERSION } from '../../scripts/lib/temporal-cluster.mjs';
+// @ts-expect-error a plain ES module of the scripts, no types
+import { DYNAMIC_CONFIG } from '../../scripts/lib/temporal-server.mjs';
 
 const root = resolve(__dirname, '../..');
 const read = (path: string) => readFileSync(join(root, path), 'utf8');
@@ -31,6 +35,7 @@ type Service = {
   healthcheck?: { test?: string | string[]; disable?: boolean };
   volumes?: (string | { type?: string; source?: string; target?: string })[];
   restart?: string;
+  deploy?: { replicas?: number };
 };
 type Compose = { services: Record<string, Service>; volumes?: Record<string, unknown> };
 
@@ -78,8 +83,8 @@ describe('docker-compose.yml', () => {
 
   const workerServices = ['worker-flows', ...serviceRegistry.map((d) => `worker-${d.name}`)];
 
-  it('has the whole stack: two domain servers, Temporal on PostgreSQL, the API, the flows worker and one worker per domain', () => {
-    for (const name of ['mysql-a', 'mysql-b', 'postgresql', 'temporal', 'temporal-ui', 'temporal-admin-tools', 'migrate', 'api', ...workerServices]) {
+  it('has the whole stack: two domain servers, two Temporal nodes on PostgreSQL, HAProxy, two APIs, the flows worker and one worker per domain', () => {
+    for (const name of ['mysql-a', 'mysql-b', 'postgresql', 'temporal-schema', 'temporal-1', 'temporal-2', 'temporal-ui', 'temporal-admin-tools', 'haproxy', 'migrate', 'api', 'api-2', ...workerServices]) {
       expect(services, name).toHaveProperty(name);
     }
     expect(Object.keys(services).filter((n) => n.startsWith('worker')).sort()).toEqual([...workerServices].sort());
@@ -102,14 +107,18 @@ describe('docker-compose.yml', () => {
       expect(s.image, name).toMatch(/^[\w./-]+:[\w.-]+$/);
       expect(s.image, name).not.toMatch(/:latest$/);
     }
-    expect(services.temporal.image).toMatch(/^temporalio\/auto-setup:/);
-    expect(services['temporal-ui'].image).toMatch(/^temporalio\/ui:/);
-    expect(services['temporal-admin-tools'].image).toMatch(/^temporalio\/admin-tools:/);
+    // The versions the dev stack builds from source (scripts/lib/temporal-cluster.mjs): server and Web UI server.
+    for (const node of ['temporal-1', 'temporal-2']) expect(services[node].image, node).toBe(`temporalio/server:${SERVER_VERSION.slice(1)}`);
+    expect(services['temporal-ui'].image).toBe(`temporalio/ui:${UI_VERSION.slice(1)}`);
+    expect(services['temporal-admin-tools'].image).toBe(`temporalio/admin-tools:${SERVER_VERSION.slice(1)}`);
+    expect(services['temporal-schema'].image).toBe(`temporalio/admin-tools:${SERVER_VERSION.slice(1)}`);
+    expect(services.haproxy.image).toMatch(/^haproxy:2\.6\./);
   });
 
   it('api, workers and migrate build the runtime stage of ./Dockerfile, each with its own command', () => {
     const commands: Record<string, string[]> = {
       api: ['node', 'dist/api/server.js'],
+      'api-2': ['node', 'dist/api/server.js'],
       ...Object.fromEntries(workerServices.map((w) => [w, ['node', 'dist/worker.js']])),
       migrate: ['node', 'dist/migrate.js', 'up'],
     };
@@ -126,21 +135,23 @@ describe('docker-compose.yml', () => {
   });
 
   it('gives api, workers and migrate the same databases and Temporal settings, every flow crossing both servers', () => {
-    for (const name of ['api', ...workerServices, 'migrate']) {
+    for (const name of ['api', 'api-2', ...workerServices, 'migrate']) {
       expect(env(services[name]), name).toMatchObject({
         LEDGER_DATABASE_URLS: 'mysql://sagaflow:sagaflow@mysql-a:3306/sagaflow_ledger_0,mysql://sagaflow:sagaflow@mysql-b:3306/sagaflow_ledger_1',
         ORDERS_DATABASE_URL: 'mysql://sagaflow:sagaflow@mysql-a:3306/sagaflow_orders',
         API_DATABASE_URL: 'mysql://sagaflow:sagaflow@mysql-a:3306/sagaflow_api',
         INVENTORY_DATABASE_URL: 'mysql://sagaflow:sagaflow@mysql-b:3306/sagaflow_inventory',
         LOYALTY_DATABASE_URL: 'mysql://sagaflow:sagaflow@mysql-b:3306/sagaflow_loyalty',
-        TEMPORAL_ADDRESS: 'temporal:7233',
+        TEMPORAL_ADDRESS: 'haproxy:7233',
         API_HOST: '0.0.0.0',
         API_PORT: '3000',
         NODE_ENV: 'production',
         API_KEYS: '${API_KEYS:-change-me}',
       });
     }
-    expect(services.api.ports).toEqual(['3000:3000', '36789:36789']); // the API, and the DTM protocol on DTM's port
+    // Only HAProxy is published: the API replicas and the Temporal nodes are reached through it.
+    for (const name of ['api', 'api-2', 'temporal-1', 'temporal-2']) expect(services[name].ports ?? [], name).toEqual([]);
+    expect(services.haproxy.ports).toEqual(['3000:3000', '7233:7233']);
   });
 
   it('lets every worker service scale: no container_name and no host port', () => {
@@ -155,25 +166,47 @@ describe('docker-compose.yml', () => {
   it('starts api and worker only after the migrations and the search attributes are in place', () => {
     expect(dependsOn(services.migrate)).toEqual({ 'mysql-a': 'service_healthy', 'mysql-b': 'service_healthy' });
     expect(services.migrate.restart).toBe('no');
-    for (const name of ['api', ...workerServices]) {
+    for (const name of ['api', 'api-2', ...workerServices]) {
       expect(dependsOn(services[name]), name).toMatchObject({
         migrate: 'service_completed_successfully',
         'temporal-admin-tools': 'service_completed_successfully',
       });
     }
-    expect(dependsOn(services.temporal)).toEqual({ postgresql: 'service_healthy' });
+    expect(dependsOn(services['temporal-schema'])).toEqual({ postgresql: 'service_healthy' });
+    for (const node of ['temporal-1', 'temporal-2']) expect(dependsOn(services[node]), node).toEqual({ 'temporal-schema': 'service_completed_successfully' });
     for (const db of ['mysql-a', 'mysql-b', 'postgresql']) {
       expect(services[db].healthcheck?.test, db).toBeTruthy();
       expect(services[db].healthcheck?.disable, db).not.toBe(true);
     }
   });
 
-  it("keeps Temporal's own persistence on PostgreSQL (its MySQL 8 visibility schema fails on recent 8.0 releases)", () => {
-    expect(env(services.temporal)).toMatchObject({ DB: 'postgres12', POSTGRES_SEEDS: 'postgresql' });
-    expect(services.postgresql.image).toMatch(/^postgres:\d+/);
-    expect(services.temporal.ports).toContain('7233:7233');
-    expect(env(services['temporal-ui'])).toMatchObject({ TEMPORAL_ADDRESS: 'temporal:7233' });
+  it("keeps Temporal's own persistence on PostgreSQL 15 (as the dev cluster), two nodes with the dev cluster's dynamic config", () => {
+    for (const node of ['temporal-1', 'temporal-2']) {
+      expect(env(services[node]), node).toMatchObject({ DB: 'postgres12', POSTGRES_SEEDS: 'postgresql', BIND_ON_IP: '0.0.0.0' });
+      expect(services[node].volumes, node).toContain('./deploy/temporal/dynamic-config.yaml:/etc/temporal/dynamicconfig/sagaflow.yaml:ro');
+    }
+    expect(services.postgresql.image).toMatch(/^postgres:15\./);
+    const dynamic = parse(read('deploy/temporal/dynamic-config.yaml')) as Record<string, Array<{ value: unknown }>>;
+    expect(Object.fromEntries(Object.entries(dynamic).map(([k, v]) => [k, v[0].value]))).toEqual(DYNAMIC_CONFIG);
+    const schema = argv(services['temporal-schema'].command).join(' ');
+    for (const s of ['postgresql/v12/temporal', 'postgresql/v12/visibility']) expect(schema).toContain(s);
+    expect(env(services['temporal-ui'])).toMatchObject({ TEMPORAL_ADDRESS: 'haproxy:7233' });
     expect(services['temporal-ui'].ports).toContain('8233:8080');
+  });
+
+  it('puts HAProxy with the dev stack\'s configuration file in front of both APIs and both Temporal frontends', () => {
+    expect(services.haproxy.volumes).toContain('./deploy/haproxy/haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro');
+    expect(env(services.haproxy)).toMatchObject({
+      API_SERVER_1: 'api:3000',
+      API_SERVER_2: 'api-2:3000',
+      TEMPORAL_SERVER_1: 'temporal-1:7233',
+      TEMPORAL_SERVER_2: 'temporal-2:7233',
+    });
+    const cfg = read('deploy/haproxy/haproxy.cfg');
+    for (const line of ['http-check send meth GET uri /readyz', 'option redispatch', 'retry-on conn-failure', 'server api-1 "${API_SERVER_1}" check', 'server api-2 "${API_SERVER_2}" check']) {
+      expect(cfg).toContain(line);
+    }
+    for (const w of workerServices) expect((services[w] as { deploy?: { replicas?: number } }).deploy?.replicas, w).toBe(2);
   });
 
   it('initialises both MySQL servers with the sagaflow account, each on its own named volume', () => {
@@ -205,6 +238,8 @@ describe('docker-compose.yml', () => {
     expect(env(admin).SEARCH_ATTRIBUTES.split(/\s+/).sort()).toEqual(defined);
     const script = argv(admin.command).join(' ');
     expect(script).toContain('temporal operator search-attribute create');
+    expect(script).toContain('temporal operator namespace create');
+    expect(env(admin).TEMPORAL_RETENTION).toMatch(/^\d+h$/);
     expect(script).toContain('--type "$$type"');
     expect(admin.restart).toBe('no');
   });
