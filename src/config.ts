@@ -188,7 +188,6 @@ const SECRET = /KEY|PASSWORD|SECRET|TOKEN|_URLS?$/;
 export const isSecretSetting = (name: string) => SECRET.test(name);
 
 function toConfig(e: z.output<typeof schema>) {
-  const tlsWanted = e.TEMPORAL_TLS ?? Boolean(e.TEMPORAL_TLS_CERT_PATH || e.TEMPORAL_API_KEY);
   return {
     env: e.NODE_ENV,
     logLevel: e.LOG_LEVEL,
@@ -203,20 +202,7 @@ function toConfig(e: z.output<typeof schema>) {
       shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
       drainDelayMs: e.SHUTDOWN_DRAIN_DELAY_MS,
     },
-    temporal: {
-      address: e.TEMPORAL_ADDRESS,
-      namespace: e.TEMPORAL_NAMESPACE,
-      taskQueuePrefix: e.TEMPORAL_TASK_QUEUE_PREFIX,
-      apiKey: e.TEMPORAL_API_KEY,
-      tls: tlsWanted
-        ? {
-            certPath: e.TEMPORAL_TLS_CERT_PATH,
-            keyPath: e.TEMPORAL_TLS_KEY_PATH,
-            caPath: e.TEMPORAL_TLS_CA_PATH,
-            serverName: e.TEMPORAL_TLS_SERVER_NAME,
-          }
-        : undefined,
-    },
+    temporal: temporalOf(e),
     worker: {
       serve: e.WORKER_SERVE,
       maxConcurrentActivities: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
@@ -237,17 +223,7 @@ function toConfig(e: z.output<typeof schema>) {
       intervalMs: e.RETENTION_JOB_INTERVAL_MS,
     },
     broker: { url: e.BROKER_URL, prefix: e.BROKER_PREFIX },
-    events: {
-      relay: e.EVENTS_RELAY,
-      consume: e.EVENTS_CONSUME,
-      relayBatchSize: e.RELAY_BATCH_SIZE,
-      relayPollMs: e.RELAY_POLL_MS,
-      outboxRetentionHours: e.OUTBOX_RETENTION_HOURS,
-      inboxRetentionDays: e.INBOX_RETENTION_DAYS,
-      deliveryRetentionDays: e.WEBHOOK_DELIVERY_RETENTION_DAYS,
-      deadLetterRetentionDays: e.DEAD_LETTER_RETENTION_DAYS,
-      retry: { maxAttempts: e.CONSUMER_MAX_ATTEMPTS, baseMs: e.CONSUMER_RETRY_BASE_MS, maxMs: e.CONSUMER_RETRY_MAX_MS },
-    },
+    events: eventsOf(e),
     webhooks: {
       dispatch: e.WEBHOOKS_DISPATCH,
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,
@@ -256,21 +232,7 @@ function toConfig(e: z.output<typeof schema>) {
       backoffMaxMs: e.WEBHOOK_BACKOFF_MAX_MS,
       pollMs: e.WEBHOOK_POLL_MS,
     },
-    flows: {
-      stepStartToCloseMs: e.STEP_START_TO_CLOSE_MS,
-      stepScheduleToCloseMs: e.STEP_SCHEDULE_TO_CLOSE_MS,
-      compensationStuckAfterMs: e.COMPENSATION_STUCK_AFTER_MS,
-      approvalThreshold: e.APPROVAL_THRESHOLD,
-      approvalTimeoutMs: e.APPROVAL_TIMEOUT_MS,
-      pointsPerMinorUnits: e.POINTS_PER_MINOR_UNITS,
-      merchantAccountId: e.MERCHANT_ACCOUNT_ID,
-      merchantSubAccounts: e.MERCHANT_SUB_ACCOUNTS,
-      transfers: {
-        mode: e.TRANSFER_MODE,
-        batch: { maxSize: e.TRANSFER_BATCH_MAX_SIZE, lingerMs: e.TRANSFER_BATCH_LINGER_MS, maxInFlight: e.TRANSFER_BATCH_MAX_STARTING },
-      },
-      transferConsistency: e.TRANSFER_CONSISTENCY,
-    },
+    flows: flowsOf(e),
     xaRecovery: { afterMs: e.XA_RECOVERY_AFTER_MS, intervalMs: e.XA_RECOVERY_INTERVAL_MS },
     configFile: e.CONFIG_FILE,
     supervisorStateFile: e.SUPERVISOR_STATE_FILE,
@@ -278,6 +240,59 @@ function toConfig(e: z.output<typeof schema>) {
     dtm: { port: e.DTM_PORT, open: e.DTM_OPEN, branchUrlAllow: e.DTM_BRANCH_URL_ALLOW },
   } as const;
 }
+
+type Parsed = z.output<typeof schema>;
+
+function temporalOf(e: Parsed) {
+  const tlsWanted = e.TEMPORAL_TLS ?? Boolean(e.TEMPORAL_TLS_CERT_PATH || e.TEMPORAL_API_KEY);
+  return {
+    address: e.TEMPORAL_ADDRESS,
+    namespace: e.TEMPORAL_NAMESPACE,
+    taskQueuePrefix: e.TEMPORAL_TASK_QUEUE_PREFIX,
+    apiKey: e.TEMPORAL_API_KEY,
+    tls: tlsWanted
+      ? {
+          certPath: e.TEMPORAL_TLS_CERT_PATH,
+          keyPath: e.TEMPORAL_TLS_KEY_PATH,
+          caPath: e.TEMPORAL_TLS_CA_PATH,
+          serverName: e.TEMPORAL_TLS_SERVER_NAME,
+        }
+      : undefined,
+  };
+}
+
+function eventsOf(e: Parsed) {
+  return {
+    relay: e.EVENTS_RELAY,
+    consume: e.EVENTS_CONSUME,
+    relayBatchSize: e.RELAY_BATCH_SIZE,
+    relayPollMs: e.RELAY_POLL_MS,
+    outboxRetentionHours: e.OUTBOX_RETENTION_HOURS,
+    inboxRetentionDays: e.INBOX_RETENTION_DAYS,
+    deliveryRetentionDays: e.WEBHOOK_DELIVERY_RETENTION_DAYS,
+    deadLetterRetentionDays: e.DEAD_LETTER_RETENTION_DAYS,
+    retry: { maxAttempts: e.CONSUMER_MAX_ATTEMPTS, baseMs: e.CONSUMER_RETRY_BASE_MS, maxMs: e.CONSUMER_RETRY_MAX_MS },
+  };
+}
+
+function flowsOf(e: Parsed) {
+  return {
+    stepStartToCloseMs: e.STEP_START_TO_CLOSE_MS,
+    stepScheduleToCloseMs: e.STEP_SCHEDULE_TO_CLOSE_MS,
+    compensationStuckAfterMs: e.COMPENSATION_STUCK_AFTER_MS,
+    approvalThreshold: e.APPROVAL_THRESHOLD,
+    approvalTimeoutMs: e.APPROVAL_TIMEOUT_MS,
+    pointsPerMinorUnits: e.POINTS_PER_MINOR_UNITS,
+    merchantAccountId: e.MERCHANT_ACCOUNT_ID,
+    merchantSubAccounts: e.MERCHANT_SUB_ACCOUNTS,
+    transfers: {
+      mode: e.TRANSFER_MODE,
+      batch: { maxSize: e.TRANSFER_BATCH_MAX_SIZE, lingerMs: e.TRANSFER_BATCH_LINGER_MS, maxInFlight: e.TRANSFER_BATCH_MAX_STARTING },
+    },
+    transferConsistency: e.TRANSFER_CONSISTENCY,
+  };
+}
+
 
 export type Config = ReturnType<typeof toConfig>;
 

@@ -75,7 +75,8 @@ async function transactionOf(deps: AppDeps, gid: string): Promise<TransRecord | 
 }
 
 function refusedUrl(urls: string[], deps: AppDeps): Promise<string | undefined> {
-  const policy = { production: deps.config.env === 'production', allow: deps.config.dtm.branchUrlAllow };
+  const config = deps.live?.current().config ?? deps.config; // DTM_BRANCH_URL_ALLOW changes live (hot reload)
+  const policy = { production: config.env === 'production', allow: config.dtm.branchUrlAllow };
   return Promise.all(urls.map((u) => checkAllowedUrl(u, policy))).then(
     () => undefined,
     (err) => {
@@ -83,6 +84,53 @@ function refusedUrl(urls: string[], deps: AppDeps): Promise<string | undefined> 
       throw err;
     },
   );
+}
+
+async function parse<S extends z.ZodTypeAny>(c: Ctx, schema: S): Promise<z.infer<S> | string> {
+  const raw = await c.req.json().catch(() => undefined);
+  const r = schema.safeParse(raw);
+  if (r.success) return r.data;
+  return r.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
+}
+
+/** prepare and submit: start the workflow or join it, and deliver the update, in one call. */
+async function startOrJoin(deps: AppDeps, via: DtmStart['via'], body: TransBody): Promise<Ack> {
+  const { temporal, config } = deps;
+  const record = await findTransaction(deps.stores, body.gid);
+  if (record && isTerminal(record.status)) return { result: 'FAILURE', message: `current status '${record.status}', cannot ${via}` };
+  const operation = new WithStartWorkflowOperation(dtmWorkflowType, {
+    workflowId: dtmWorkflowId(body.gid),
+    taskQueue: taskQueueOf(config.temporal.taskQueuePrefix, FLOWS_UNIT),
+    args: [{ body, via, queuePrefix: config.temporal.taskQueuePrefix } satisfies DtmStart],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    staticSummary: `DTM ${body.transType} ${body.gid}`,
+    typedSearchAttributes: [
+      { key: GidKey, value: body.gid },
+      { key: TransTypeKey, value: body.transType },
+      { key: FlowStatusKey, value: via === 'submit' ? 'SUBMITTED' : 'PREPARED' },
+    ],
+  });
+  try {
+    return await temporal.workflow.executeUpdateWithStart(via === 'submit' ? submitUpdate : prepareUpdate, { args: [body], startWorkflowOperation: operation });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    const closed = await transactionOf(deps, body.gid); // the gid's workflow already ended
+    return { result: 'FAILURE', message: `current status '${closed?.status ?? 'finished'}', cannot ${via}` };
+  }
+}
+
+/** abort and registerBranch: an update of a running transaction. */
+async function update<A>(deps: AppDeps, gid: string, def: typeof abortUpdate | typeof registerBranchUpdate, arg: A): Promise<Ack> {
+  const handle: WorkflowHandle = deps.temporal.workflow.getHandle(dtmWorkflowId(gid));
+  try {
+    return await handle.executeUpdate(def as never, { args: [arg] as never });
+  } catch (err) {
+    const name = (err as Error)?.name;
+    if (!(err instanceof WorkflowNotFoundError) && name !== 'WorkflowUpdateFailedError') throw err;
+    const tx = await transactionOf(deps, gid);
+    return { result: 'FAILURE', message: tx ? `current status '${tx.status}'` : `transaction ${gid} not found` };
+  }
 }
 
 export function dtmRouter(deps: AppDeps): Mount {
@@ -97,52 +145,6 @@ export function dtmRouter(deps: AppDeps): Mount {
   };
   const badRequest = (c: Ctx, message: string) => c.json({ dtm_result: 'FAILURE', message }, 400);
 
-  async function parse<S extends z.ZodTypeAny>(c: Ctx, schema: S): Promise<z.infer<S> | string> {
-    const raw = await c.req.json().catch(() => undefined);
-    const r = schema.safeParse(raw);
-    if (r.success) return r.data;
-    return r.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
-  }
-
-  /** prepare and submit: start the workflow or join it, and deliver the update, in one call. */
-  async function startOrJoin(c: Ctx, via: DtmStart['via'], body: TransBody): Promise<Ack> {
-    const record = await findTransaction(deps.stores, body.gid);
-    if (record && isTerminal(record.status)) return { result: 'FAILURE', message: `current status '${record.status}', cannot ${via}` };
-    const operation = new WithStartWorkflowOperation(dtmWorkflowType, {
-      workflowId: dtmWorkflowId(body.gid),
-      taskQueue: taskQueueOf(config.temporal.taskQueuePrefix, FLOWS_UNIT),
-      args: [{ body, via, queuePrefix: config.temporal.taskQueuePrefix } satisfies DtmStart],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      staticSummary: `DTM ${body.transType} ${body.gid}`,
-      typedSearchAttributes: [
-        { key: GidKey, value: body.gid },
-        { key: TransTypeKey, value: body.transType },
-        { key: FlowStatusKey, value: via === 'submit' ? 'SUBMITTED' : 'PREPARED' },
-      ],
-    });
-    try {
-      return await temporal.workflow.executeUpdateWithStart(via === 'submit' ? submitUpdate : prepareUpdate, { args: [body], startWorkflowOperation: operation });
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      const closed = await transactionOf(deps, body.gid); // the gid's workflow already ended
-      return { result: 'FAILURE', message: `current status '${closed?.status ?? 'finished'}', cannot ${via}` };
-    }
-  }
-
-  /** abort and registerBranch: an update of a running transaction. */
-  async function update<A>(gid: string, def: typeof abortUpdate | typeof registerBranchUpdate, arg: A): Promise<Ack> {
-    const handle: WorkflowHandle = temporal.workflow.getHandle(dtmWorkflowId(gid));
-    try {
-      return await handle.executeUpdate(def as never, { args: [arg] as never });
-    } catch (err) {
-      const name = (err as Error)?.name;
-      if (!(err instanceof WorkflowNotFoundError) && name !== 'WorkflowUpdateFailedError') throw err;
-      const tx = await transactionOf(deps, gid);
-      return { result: 'FAILURE', message: tx ? `current status '${tx.status}'` : `transaction ${gid} not found` };
-    }
-  }
-
   router.get('/newGid', (c) => answer(c, 'newGid', '', 'SUCCESS', undefined, { gid: randomUUID().replace(/-/g, '') }));
   router.get('/version', (c) => c.json({ version: VERSION }));
 
@@ -153,7 +155,7 @@ export function dtmRouter(deps: AppDeps): Mount {
       const body = transBodyOf(parsed);
       const refused = await refusedUrl(urlsOf(body), deps);
       if (refused) return badRequest(c, refused);
-      const ack = await startOrJoin(c, endpoint, body);
+      const ack = await startOrJoin(deps, endpoint, body);
       if (ack.result !== 'SUCCESS' || endpoint !== 'submit' || !body.options.waitResult) return answer(c, endpoint, body.transType, ack.result, ack.message);
       // wait_result: answer once the transaction has ended: 200 if it succeeded, 409 with the rollback reason if not.
       // A client that stops waiting sooner sees an error, as it would from a 425: waiting longer never answers worse.
@@ -168,7 +170,7 @@ export function dtmRouter(deps: AppDeps): Mount {
     const parsed = await parse(c, TransBodySchema);
     if (typeof parsed === 'string') return badRequest(c, parsed);
     const body = transBodyOf(parsed);
-    const ack = await update(body.gid, abortUpdate, body);
+    const ack = await update(deps, body.gid, abortUpdate, body);
     return answer(c, 'abort', body.transType, ack.result, ack.message);
   });
 
@@ -179,7 +181,7 @@ export function dtmRouter(deps: AppDeps): Mount {
       const r = registerOf(parsed);
       const refused = await refusedUrl([r.confirm, r.cancel, r.url].filter((u): u is string => !!u), deps);
       if (refused) return badRequest(c, refused);
-      const ack = await update(r.gid, registerBranchUpdate, r);
+      const ack = await update(deps, r.gid, registerBranchUpdate, r);
       return answer(c, 'registerBranch', r.transType, ack.result, ack.message);
     });
   }
