@@ -25,7 +25,8 @@ export const DATABASES = [
   { role: 'loyalty', server: 'b', envVar: 'LOYALTY_DATABASE_URL' },
 ];
 
-export const DATABASE_ENV_VARS = ['LEDGER_DATABASE_URLS', 'INVENTORY_DATABASE_URL', 'ORDERS_DATABASE_URL', 'LOYALTY_DATABASE_URL', 'API_DATABASE_URL', 'DTM_DATABASE_URL'];
+/** Every URL variable the placement sets, in the order of DATABASES. */
+export const DATABASE_ENV_VARS = [...new Set(DATABASES.map((db) => db.envVar))];
 
 export const databaseName = (role, prefix = DATABASE_PREFIX) => `${prefix}_${role}`;
 
