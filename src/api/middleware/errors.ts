@@ -18,6 +18,13 @@ function isTemporalUnavailable(err: unknown): boolean {
   return typeof e?.code === 'number' && unavailableGrpc.has(e.code) && 'details' in (e as object);
 }
 
+/** NamespaceNotFoundError, or the NOT_FOUND (5) a frontend answers for the namespace itself. */
+function isNamespaceNotFound(err: unknown): boolean {
+  const e = err as { name?: string; code?: number; message?: string; cause?: { code?: number; message?: string } };
+  if (e?.name === 'NamespaceNotFoundError') return true;
+  const code = e?.cause?.code ?? e?.code;
+  return code === 5 && /namespace .* (is )?not found/i.test(`${e?.message ?? ''} ${e?.cause?.message ?? ''}`);
+}
 
 const httpToCode: Record<number, ApiError['code']> = {
   400: Codes.badRequest,
@@ -47,6 +54,9 @@ export function toApiError(err: unknown): ApiError | null {
     return new ApiError(Codes.unavailable, 'the flow did not answer in time; safe to retry');
   }
   if (isTemporalUnavailable(err)) return new ApiError(Codes.unavailable, 'Temporal is unavailable; safe to retry');
+  // A frontend whose namespace cache is empty right after its persistence restarted answers "namespace not found" for
+  // a namespace that exists: the configured namespace never goes away under a running API, so it is a moment to retry.
+  if (isNamespaceNotFound(err)) return new ApiError(Codes.unavailable, 'Temporal is unavailable; safe to retry');
   // A cancel (or signal) for a flow that closed between the read that found it running and the call: the flow exists
   // (its read came first), it is just over — a conflict with its state, like an order's (409), not an internal error.
   if (err instanceof WorkflowNotFoundError) return new ApiError(Codes.conflict, 'the flow has already finished');
