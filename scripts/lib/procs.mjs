@@ -213,6 +213,12 @@ export function supervise(name, launch, { current, baseMs = 500, maxMs = 15_000,
       flushRestartCounts();
       const wait = backoffMs(streak, { baseMs, maxMs });
       log.warn(`${name} exited unexpectedly (${code}); restarting it in ${wait} ms (restart ${restarts.get(name)})`);
+      // What it started may outlive it (a tsx wrapper's node child holding the port): its whole process group goes first.
+      try {
+        process.kill(-running.child.pid, 'SIGKILL');
+      } catch {
+        // the group is gone already
+      }
       await sleep(wait);
       await relaunch();
     }
