@@ -63,7 +63,7 @@ async function provisionStack(root, opt, startedAt) {
 
 /** The project's own view of this stack: database URLs by owner, task-queue prefix, units, shard rule, flow policy. */
 async function projectView(root, baseEnv, S) {
-  const { loadConfig } = await loadTs(root, 'src/config.ts');
+  const { loadConfig } = await loadTs(root, 'src/config/index.ts');
   const config = loadConfig({ ...process.env, ...baseEnv });
   const { serviceStores } = await loadTs(root, 'src/activities/index.ts');
   const { shardOf } = await loadTs(root, 'src/activities/ledger/contract.ts');

@@ -1,5 +1,5 @@
 // Where sagaflow's databases live: which of the two MariaDB servers holds which database, and the environment variables
-// (read by src/config.ts) that carry their URLs. The split puts every flow across both servers: a transfer touches
+// (read by src/config/) that carry their URLs. The split puts every flow across both servers: a transfer touches
 // both ledger shards, a checkout orders (A) and inventory/loyalty (B), so a test run exercises cross-server behaviour.
 
 /** The project-owned servers, in start order. `portVar` is the dev port setting, `defaultPort` its default. */
