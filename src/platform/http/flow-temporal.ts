@@ -11,25 +11,9 @@ import {
   type WorkflowStartOptions,
 } from '@temporalio/client';
 import type { QueryDefinition, UpdateDefinition, Workflow } from '@temporalio/common';
-import type { Config } from '../../config';
 import { FLOWS_UNIT, taskQueueOf } from '../stores';
-import type { StepTimeouts, Topology } from '../workflow/types';
 import type { AppDeps } from './deps';
 import { unavailable } from './envelope';
-
-/** The step timeouts and stuck alarm a flow started now carries: from one snapshot of the live configuration. */
-export function stepTimeouts(deps: Pick<AppDeps, 'config' | 'live'>): StepTimeouts {
-  const config: Config = deps.live?.current().config ?? deps.config;
-  return {
-    stepStartToCloseMs: config.flows.stepStartToCloseMs,
-    stepScheduleToCloseMs: config.flows.stepScheduleToCloseMs,
-    compensationStuckAfterMs: config.flows.compensationStuckAfterMs,
-  };
-}
-
-export function topologyOf({ config, stores }: Pick<AppDeps, 'config' | 'stores'>): Topology {
-  return { queuePrefix: config.temporal.taskQueuePrefix, ledgerShards: stores.of('ledger').length };
-}
 
 /** Starts a workflow by type name (routes never import workflow code) on the flows task queue. */
 export async function startFlow<W extends Workflow = Workflow>(

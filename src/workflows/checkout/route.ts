@@ -11,7 +11,8 @@ import { findOrder } from '../../activities/orders/reads';
 import type { AppDeps, AppEnv, Mount } from '../../platform/http/deps';
 import { conflict, notFound, ok, rejected } from '../../platform/http/envelope';
 import { postFlow } from '../../platform/http/flow-post';
-import { askProgress, startFlow, stepTimeouts, topologyOf } from '../../platform/http/flow-temporal';
+import { stepTimeouts, topologyOf } from '../../platform/http/flow-input';
+import { askProgress, startFlow } from '../../platform/http/flow-temporal';
 import {
   commonErrors,
   conflictResponse,

@@ -6,7 +6,8 @@ import { findAccount, findTransfer, newTransferId } from '../../activities/ledge
 import type { AppDeps, AppEnv, Mount } from '../../platform/http/deps';
 import { notFound, ok, rejected } from '../../platform/http/envelope';
 import { postFlow } from '../../platform/http/flow-post';
-import { askProgress, startFlow, stepTimeouts, topologyOf } from '../../platform/http/flow-temporal';
+import { stepTimeouts, topologyOf } from '../../platform/http/flow-input';
+import { askProgress, startFlow } from '../../platform/http/flow-temporal';
 import { Amount, Currency, envelopeOf, flowRoutes, Id, Step } from '../../platform/http/schemas';
 import { validationHook } from '../../platform/http/validation';
 import { mergeStatus, stepsView } from '../../platform/http/views';

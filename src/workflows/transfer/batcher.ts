@@ -12,7 +12,8 @@
 import { WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
 import { shardOf } from '../../activities/ledger/contract';
 import type { AppDeps } from '../../platform/http/deps';
-import { stepTimeouts, topologyOf, waitWithin } from '../../platform/http/flow-temporal';
+import { stepTimeouts, topologyOf } from '../../platform/http/flow-input';
+import { waitWithin } from '../../platform/http/flow-temporal';
 import { GroupCommit } from '../../platform/http/group-commit';
 import { FLOWS_UNIT, taskQueueOf } from '../../platform/stores';
 import { FlowStatusKey } from '../../platform/workflow/search-attributes';

@@ -2,7 +2,8 @@
 // and a batched transfer whose batch closed without it (its start failed, or the API stopped after the key was
 // claimed). Started with update-with-start when the caller waits, so one call starts it and returns its end.
 import type { AppDeps } from '../../platform/http/deps';
-import { startFlow, startWithUpdate, stepTimeouts, topologyOf, waitForResult } from '../../platform/http/flow-temporal';
+import { stepTimeouts, topologyOf } from '../../platform/http/flow-input';
+import { startFlow, startWithUpdate, waitForResult } from '../../platform/http/flow-temporal';
 import { money } from '../../platform/money';
 import { FlowStatusKey } from '../../platform/workflow/search-attributes';
 import { awaitTransferUpdate, TransferIdKey, transferWorkflowId, type BatchedTransfer, type TransferProgress } from './contract';
