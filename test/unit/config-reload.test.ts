@@ -63,9 +63,11 @@ describe('configuration reload plan', () => {
 });
 
 describe('live configuration', () => {
+  // A process's own environment: development unless a test says otherwise, with a payload key (production needs one).
+  const base = { NODE_ENV: 'development', PAYLOAD_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}` };
   function holder(file: string, env: Record<string, string> = {}) {
-    const { settings, config } = loadSettings(settingsEnv({ CONFIG_FILE: file, ...env }));
-    return createLiveConfig(settings, config, { readEnv: () => settingsEnv({ CONFIG_FILE: file, ...env }), log: silent, check: assertApiConfig });
+    const { settings, config } = loadSettings(settingsEnv({ ...base, CONFIG_FILE: file, ...env }));
+    return createLiveConfig(settings, config, { readEnv: () => settingsEnv({ ...base, CONFIG_FILE: file, ...env }), log: silent, check: assertApiConfig });
   }
 
   it('when the file changes to a valid live change, then a new version is active; an invalid file leaves it', () => {

@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dataConverterFor } from '../../src/platform/codec/data-converter';
 import { createFlowsEnv, uid, type FlowsEnv } from '../helpers/env';
 import type { CoalesceProbeActivities, probeCoalesce } from './fixtures/coalesce-workflows';
 
@@ -24,7 +25,7 @@ describe('Coalescer grouping', () => {
 
   async function groups(input: Parameters<typeof probeCoalesce>[0]): Promise<number[]> {
     const taskQueue = uid('tq-');
-    const worker = await Worker.create({ connection: ctx.env.nativeConnection, namespace: ctx.config.temporal.namespace, taskQueue, workflowBundle: { code }, debugMode: true, activities });
+    const worker = await Worker.create({ connection: ctx.env.nativeConnection, namespace: ctx.config.temporal.namespace, taskQueue, workflowBundle: { code }, debugMode: true, activities, dataConverter: dataConverterFor(ctx.config.codec.keys) });
     return worker.runUntil(ctx.env.client.workflow.execute('probeCoalesce', { taskQueue, workflowId: uid('coalesce-'), args: [input] }));
   }
 
