@@ -6,7 +6,8 @@ import { StepErrors } from './errors';
 import type { FlowReason } from './types';
 
 export function reasonOf(err: unknown): FlowReason {
-  if (isCancellation(err)) return { code: StepErrors.Cancelled, message: 'cancelled by an operator' };
+  // The API's cancel route and an operator's cancel in the Web UI reach the flow alike: the message claims neither.
+  if (isCancellation(err)) return { code: StepErrors.Cancelled, message: 'cancelled by request' };
   const cause = err instanceof ActivityFailure ? err.cause : err;
   if (cause instanceof ApplicationFailure && cause.nonRetryable && cause.type) {
     return { code: cause.type, message: cause.message };
