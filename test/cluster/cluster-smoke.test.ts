@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { dataConverterFor } from '../../src/platform/codec/data-converter';
 import { transferWorkflowId } from '../../src/workflows/transfer/contract';
 // @ts-expect-error a plain ES module of the scripts, no types
 import { binary } from '../../scripts/lib/temporal-cluster.mjs';
@@ -54,7 +55,9 @@ describe('flows on the cluster', () => {
 
     const history = await single.env.client.workflow.getHandle(transferWorkflowId(res.json.data.id)).fetchHistory();
     expect(history.events?.length).toBeGreaterThan(5);
-    await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') }, plugins: [testTracingPlugin()] }, history, transferWorkflowId(res.json.data.id));
+    // The history is encrypted (PAYLOAD_KEYS): the replaying worker decodes it with the run's keyring, as the workers do.
+    const dataConverter = dataConverterFor(single.config.codec.keys);
+    await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') }, plugins: [testTracingPlugin()], dataConverter }, history, transferWorkflowId(res.json.data.id));
   });
 
   it('when an order under the approval threshold is posted, then it is CONFIRMED and the stock is taken', async () => {
