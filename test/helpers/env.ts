@@ -17,6 +17,7 @@ import { openStores, type Stores } from '../../src/platform/stores';
 import { setupTracing } from '../../src/platform/telemetry/tracing';
 import { tracingPlugin } from '../../src/platform/telemetry/worker';
 import type { Topology } from '../../src/platform/workflow/types';
+import { transferBatchWorkflowId, type BatchedTransfer } from '../../src/workflows/transfer/contract';
 import { createWorkers } from '../../src/worker';
 import { startDomainEvents } from '../../src/event-runtime';
 import { logger } from '../../src/platform/logger';
@@ -233,4 +234,14 @@ export async function preparedXa(ctx: Pick<FlowsEnv, 'stores'>, prefix = ''): Pr
     }
   }
   return [...found];
+}
+
+/** Starts a transferBatch run holding `transfers` on the test's flows task queue, with fast step timeouts. */
+export function startTransferBatch(ctx: FlowsEnv, run: { taskQueue: string; topology: Topology }, batchId: string, transfers: BatchedTransfer[]) {
+  const { taskQueue, topology } = run;
+  return ctx.env.client.workflow.start('transferBatch', {
+    taskQueue,
+    workflowId: transferBatchWorkflowId(batchId),
+    args: [{ batchId, timeouts: fastTimeouts, topology, transfers }],
+  });
 }

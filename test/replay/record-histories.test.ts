@@ -11,10 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shardOf } from '../../src/activities/ledger/contract';
 import { newTransferId } from '../../src/activities/ledger/reads';
 import { approveOrderUpdate, cancelOrderUpdate, orderProgressQuery, orderWorkflowId, type OrderInput, type OrderProgress } from '../../src/workflows/checkout/contract';
-import { addTransfersSignal, awaitTransferUpdate, batchedTransferId, cancelTransferSignal, transferBatchWorkflowId, transferWorkflowId, type BatchedTransfer } from '../../src/workflows/transfer/contract';
+import { addTransfersSignal, awaitTransferUpdate, batchedTransferId, cancelTransferSignal, transferWorkflowId, type BatchedTransfer } from '../../src/workflows/transfer/contract';
 import { randomUUID } from 'node:crypto';
 import type { Topology } from '../../src/platform/workflow/types';
-import { createAccount, createFlowsEnv, createProduct, fastTimeouts, uid, withWorker, type FlowsEnv } from '../helpers/env';
+import { createAccount, createFlowsEnv, createProduct, fastTimeouts, uid, withWorker, startTransferBatch, type FlowsEnv } from '../helpers/env';
 
 const dir = join(process.cwd(), 'test/fixtures/histories');
 const policy = { approvalThreshold: 1_000_000, approvalTimeoutMs: 60_000, pointsPerMinorUnits: 100, merchantAccountId: 'merchant' };
@@ -81,11 +81,7 @@ describe.runIf(process.env.RECORD_HISTORIES === '1')('record histories', () => {
     };
     const [completed, insufficient, refunded, added] = [transfer(rich, usd), transfer(poor, usd), transfer(rich, eur), transfer(rich, usd)];
     await withWorker(ctx, async (taskQueue, { topology }) => {
-      const handle = await ctx.env.client.workflow.start('transferBatch', {
-        taskQueue,
-        workflowId: transferBatchWorkflowId(batchId),
-        args: [{ batchId, timeouts: fastTimeouts, topology, transfers: [completed, insufficient, refunded] }],
-      });
+      const handle = await startTransferBatch(ctx, { taskQueue, topology }, batchId, [completed, insufficient, refunded]);
       await handle.signal(addTransfersSignal, [added, completed]);
       expect((await handle.executeUpdate(awaitTransferUpdate, { args: [added.id] })).status).toBe('COMPLETED');
       const result = await handle.result();
@@ -103,11 +99,7 @@ describe.runIf(process.env.RECORD_HISTORIES === '1')('record histories', () => {
     await withWorker(
       ctx,
       async (taskQueue, { topology }) => {
-        const handle = await ctx.env.client.workflow.start('transferBatch', {
-          taskQueue,
-          workflowId: transferBatchWorkflowId(cancelledBatch),
-          args: [{ batchId: cancelledBatch, timeouts: fastTimeouts, topology, transfers: [cancelled] }],
-        });
+        const handle = await startTransferBatch(ctx, { taskQueue, topology }, cancelledBatch, [cancelled]);
         await sleep(1_500); // debited, the credit scheduled on the unserved shard
         await handle.signal(cancelTransferSignal, cancelled.id);
         expect((await handle.result()).transfers.map((t: { status: string }) => t.status)).toEqual(['COMPENSATED']);

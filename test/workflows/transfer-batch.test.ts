@@ -7,11 +7,10 @@ import {
   batchedTransferId,
   batchedTransferQuery,
   cancelTransferSignal,
-  transferBatchWorkflowId,
   type BatchedTransfer,
   type TransferBatchResult,
 } from '../../src/workflows/transfer/contract';
-import { account, createAccount, createFlowsEnv, entriesOf, fastTimeouts, startWorkers, withWorker, type FlowsEnv } from '../helpers/env';
+import { account, createAccount, createFlowsEnv, entriesOf, startWorkers, withWorker, startTransferBatch, type FlowsEnv } from '../helpers/env';
 import { until } from '../helpers/wait';
 
 describe('transferBatch', () => {
@@ -58,11 +57,7 @@ describe('transferBatch', () => {
     const result = await withWorker(
       ctx,
       async (taskQueue, { topology }) => {
-        const handle = await ctx.env.client.workflow.start('transferBatch', {
-          taskQueue,
-          workflowId: transferBatchWorkflowId(batchId),
-          args: [{ batchId, timeouts: fastTimeouts, topology, transfers: [t1, t2] }],
-        });
+        const handle = await startTransferBatch(ctx, { taskQueue, topology }, batchId, [t1, t2]);
         // Debited, and its credit waiting for shard 1.
         await until(async () => (await handle.query(batchedTransferQuery, t1.id))?.steps.some((st) => st.name === 'credit' && st.state === 'running') ?? false);
         await handle.signal(cancelTransferSignal, t1.id);
@@ -97,11 +92,7 @@ describe('transferBatch', () => {
     const result = await withWorker(
       ctx,
       async (taskQueue, { topology }) => {
-        const handle = await ctx.env.client.workflow.start('transferBatch', {
-          taskQueue,
-          workflowId: transferBatchWorkflowId(batchId),
-          args: [{ batchId, timeouts: fastTimeouts, topology, transfers }],
-        });
+        const handle = await startTransferBatch(ctx, { taskQueue, topology }, batchId, transfers);
         // Both debited; their credits wait, in one call, for shard 1, which nobody serves yet.
         await until(async () => (await account(ctx, a))?.balance === 900 && (await account(ctx, b))?.balance === 800);
         await handle.signal(cancelTransferSignal, t1.id);
@@ -131,11 +122,7 @@ describe('transferBatch', () => {
     const result = await withWorker(
       ctx,
       async (taskQueue, { topology }) => {
-        const handle = await ctx.env.client.workflow.start('transferBatch', {
-          taskQueue,
-          workflowId: transferBatchWorkflowId(batchId),
-          args: [{ batchId, timeouts: fastTimeouts, topology, transfers }],
-        });
+        const handle = await startTransferBatch(ctx, { taskQueue, topology }, batchId, transfers);
         await until(async () => (await account(ctx, a))?.balance === 900 && (await account(ctx, b))?.balance === 800);
         await handle.cancel(); // the credits wait for shard 1, which nobody serves: both are still before their pivot
         return (await handle.result()) as TransferBatchResult;

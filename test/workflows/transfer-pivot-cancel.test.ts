@@ -12,13 +12,12 @@ import { newTransferId } from '../../src/activities/ledger/reads';
 import {
   batchedTransferId,
   cancelTransferSignal,
-  transferBatchWorkflowId,
   transferWorkflowId,
   type BatchedTransfer,
   type TransferBatchResult,
   type TransferProgress,
 } from '../../src/workflows/transfer/contract';
-import { account, createAccount, createFlowsEnv, entriesOf, fastTimeouts, withWorker, type FlowsEnv } from '../helpers/env';
+import { account, createAccount, createFlowsEnv, entriesOf, fastTimeouts, withWorker, startTransferBatch, type FlowsEnv } from '../helpers/env';
 import { until } from '../helpers/wait';
 
 /** PENDING_ACTIVITY_STATE_CANCEL_REQUESTED in Temporal's API. */
@@ -114,11 +113,7 @@ describe('a cancel request while the pivot is in flight', () => {
     const result = await withWorker(
       ctx,
       async (taskQueue, { topology }) => {
-        const handle = await ctx.env.client.workflow.start('transferBatch', {
-          taskQueue,
-          workflowId: transferBatchWorkflowId(batchId),
-          args: [{ batchId, timeouts: fastTimeouts, topology, transfers }],
-        });
+        const handle = await startTransferBatch(ctx, { taskQueue, topology }, batchId, transfers);
         await lost.committed; // both credited in one call; the call has not answered
         await handle.signal(cancelTransferSignal, transfers[0].id);
         // The cancel of one member must not reach the call that carries the other's credit; give it time to.
