@@ -12,7 +12,7 @@ import { log } from '../../scripts/lib/log.mjs';
 import { freePort, onCleanup, start, waitFor } from '../../scripts/lib/procs.mjs';
 import { loadSearchAttributes, workerProcessEnv } from '../../scripts/lib/project.mjs';
 import { provision } from '../../scripts/lib/stack.mjs';
-import { DYNAMIC_CONFIG } from '../../scripts/lib/temporal-server.mjs';
+import { DYNAMIC_CONFIG, FILE_DYNAMIC_CONFIG } from '../../scripts/lib/temporal-server.mjs';
 import { API_KEY, PREFIX } from './fixtures.mjs';
 import { httpClient } from './load.mjs';
 import { benchAccounts, pairPicker } from './pairs.mjs';
@@ -34,7 +34,10 @@ async function loadTs(root, file) {
 /** The ephemeral stack (logs kept under bench/results/logs/ with --keep-logs) and the environment every child gets. */
 async function provisionStack(root, opt, startedAt) {
   if (!opt['no-bench-dyncfg']) Object.assign(DYNAMIC_CONFIG, BENCH_DYNAMIC_CONFIG);
-  for (const [k, v] of Object.entries(kv(opt.dyncfg))) DYNAMIC_CONFIG[k] = JSON.parse(v);
+  for (const [k, v] of Object.entries(kv(opt.dyncfg))) {
+    DYNAMIC_CONFIG[k] = JSON.parse(v);
+    if (k in FILE_DYNAMIC_CONFIG) FILE_DYNAMIC_CONFIG[k] = JSON.parse(v); // what --dyncfg says wins
+  }
   const stack = await provision({ mode: 'test', root, searchAttributes: await loadSearchAttributes(root), temporalStore: opt['temporal-store'], cluster: opt.cluster });
   if (opt['keep-logs']) {
     onCleanup(() => {

@@ -140,7 +140,7 @@ function flowsOf(e: Parsed) {
     merchantSubAccounts: e.MERCHANT_SUB_ACCOUNTS,
     transfers: {
       mode: e.TRANSFER_MODE,
-      batch: { maxSize: e.TRANSFER_BATCH_MAX_SIZE, lingerMs: e.TRANSFER_BATCH_LINGER_MS, maxInFlight: e.TRANSFER_BATCH_MAX_STARTING },
+      batch: { maxSize: e.TRANSFER_BATCH_MAX_SIZE, lingerMs: e.TRANSFER_BATCH_LINGER_MS, lingerFrom: e.TRANSFER_BATCH_LINGER_FROM, maxInFlight: e.TRANSFER_BATCH_MAX_STARTING },
     },
     transferConsistency: e.TRANSFER_CONSISTENCY,
   };

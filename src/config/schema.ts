@@ -123,12 +123,15 @@ export const schema = z.object({
    * Most transfers in one batch. At most 40: the run's TransferId search attribute lists them all, and Temporal limits
    * one search attribute value to 2 KB by default (40 ids of ~45 bytes).
    */
-  TRANSFER_BATCH_MAX_SIZE: int(32, 1, 40),
+  TRANSFER_BATCH_MAX_SIZE: int(40, 1, 40),
   /**
-   * Under load (batches of this process still running), how long a new batch waits for company after its first
-   * transfer; at low load it never waits. 0: never (it fills only while the previous batch starts).
+   * Under load (at least TRANSFER_BATCH_LINGER_FROM callers of this process waiting on their batches), how long a new
+   * batch waits for company after its first transfer; at low load it never waits. 0: never (it fills only while the
+   * previous batch starts). Larger batches cost less per transfer: the bench measured it (bench/NOTES.md, 0.5).
    */
-  TRANSFER_BATCH_LINGER_MS: int(30, 0, 1000),
+  TRANSFER_BATCH_LINGER_MS: int(100, 0, 1000),
+  /** Callers waiting (Prefer: wait) on this process's batches from which a new batch lingers for company. */
+  TRANSFER_BATCH_LINGER_FROM: int(16, 1, 100_000),
   /** Batch starts one API process has in flight at once (requests meanwhile gather in the next batch). */
   TRANSFER_BATCH_MAX_STARTING: int(1, 1, 64),
   /** The guarantee of a transfer whose request names none: saga, tcc or xa (see the README, "Choosing a guarantee"). */

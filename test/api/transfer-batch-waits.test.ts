@@ -28,7 +28,7 @@ describe('/v1/transfers in batched mode: large batches and batches that went wro
   let workers: Worker[];
   let running: Promise<void>[];
   beforeAll(async () => {
-    const env = { TRANSFER_MODE: 'batched', TRANSFER_BATCH_MAX_SIZE: '40', TRANSFER_BATCH_LINGER_MS: '1000', STEP_START_TO_CLOSE_MS: '60000' };
+    const env = { TRANSFER_MODE: 'batched', TRANSFER_BATCH_MAX_SIZE: '40', TRANSFER_BATCH_LINGER_MS: '1000', TRANSFER_BATCH_LINGER_FROM: '1', STEP_START_TO_CLOSE_MS: '60000' };
     api = await createApiEnv(env, { worker: false });
     workers = await startWorkers(api, api.config.temporal.taskQueuePrefix, { overrides: { interceptors: { activity: [slowCreditsOnShard0] } } });
     running = workers.map((w) => w.run());

@@ -2,7 +2,7 @@
 // the merchant, on the payer's ledger shard.
 import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { LedgerErrors } from '../../activities/ledger/contract';
-import { findAccount, findTransfer, newTransferId } from '../../activities/ledger/reads';
+import { accountFacts, findTransfer, newTransferId } from '../../activities/ledger/reads';
 import type { AppDeps, AppEnv, Mount } from '../../platform/http/deps';
 import { notFound, ok, rejected } from '../../platform/http/envelope';
 import { postFlow } from '../../platform/http/flow-post';
@@ -58,7 +58,7 @@ export function tipsRouter(deps: AppDeps): Mount {
   router.openapi(create, async (c) => {
     const body = c.req.valid('json');
     const headers = c.req.valid('header');
-    const payer = await findAccount(stores, body.fromAccountId);
+    const payer = await accountFacts(stores, body.fromAccountId);
     if (!payer) throw rejected(`account ${body.fromAccountId} does not exist`, LedgerErrors.AccountNotFound);
     if (payer.currency !== body.currency) throw rejected(`account ${body.fromAccountId} holds ${payer.currency}, not ${body.currency}`, LedgerErrors.CurrencyMismatch);
     const r = await postFlow(

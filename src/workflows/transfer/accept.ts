@@ -3,7 +3,7 @@
 // and waited for as Prefer asks. Cancelling: the batch that holds the transfer is told, or its own run is cancelled.
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { LedgerErrors } from '../../activities/ledger/contract';
-import { findAccount, newTransferId } from '../../activities/ledger/reads';
+import { accountFacts, newTransferId } from '../../activities/ledger/reads';
 import { rejected } from '../../platform/http/envelope';
 import type { AppDeps } from '../../platform/http/deps';
 import { claimRequest, countFlow, type FlowRequest } from '../../platform/http/flow-post';
@@ -62,11 +62,14 @@ export function createTransfers(deps: AppDeps) {
   return { accept, cancel };
 }
 
-/** Rejections known before starting are 4001, not a flow: each account is read on its own shard (both at once). */
+/**
+ * Rejections known before starting are 4001, not a flow: each account's facts (it exists, its currency) are read on its
+ * own shard (both at once) the first time, from memory after that. A balance is never checked here: the debit decides.
+ */
 async function checkAccounts({ stores }: Pick<AppDeps, 'stores'>, t: Pick<BatchedTransfer, 'fromAccountId' | 'toAccountId' | 'currency'>) {
   if (t.fromAccountId === t.toAccountId) throw rejected('source and destination are the same account', LedgerErrors.SameAccount);
   const ids = [t.fromAccountId, t.toAccountId];
-  const accounts = await Promise.all(ids.map((accountId) => findAccount(stores, accountId)));
+  const accounts = await Promise.all(ids.map((accountId) => accountFacts(stores, accountId)));
   for (const [i, accountId] of ids.entries()) {
     const a = accounts[i];
     if (!a) throw rejected(`account ${accountId} does not exist`, LedgerErrors.AccountNotFound);

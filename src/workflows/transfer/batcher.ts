@@ -48,16 +48,25 @@ export interface TransferPlace {
 export function createTransferBatcher(deps: AppDeps) {
   const { config, temporal, metrics } = deps;
   const watches = new Map<string, BatchWatch>();
-  const wait = (id: string, seconds: number): Promise<TransferProgress | undefined> => {
+  let waiting = 0; // callers of this process waiting on their batches
+  const wait = async (id: string, seconds: number): Promise<TransferProgress | undefined> => {
     const batchId = batchOfTransfer(id)!;
     let watch = watches.get(batchId);
     if (!watch) watches.set(batchId, (watch = new BatchWatch(deps, temporal.workflow.getHandle(transferBatchWorkflowId(batchId)), () => watches.delete(batchId))));
-    return watch.wait(id, seconds);
+    waiting++;
+    try {
+      return await watch.wait(id, seconds);
+    } finally {
+      waiting--;
+    }
   };
+  const { lingerFrom, ...batch } = config.flows.transfers.batch;
   const group = new GroupCommit<BatchedTransfer, WorkflowHandle>(
     (batchId, transfers) => startBatch(deps, batchId, transfers),
-    // Linger for company only while this process waits on batches (under load); at low load a batch starts at once.
-    { ...config.flows.transfers.batch, busy: () => watches.size > 0 },
+    // Linger for company only under load (many callers of this process waiting on batches): a closed loop's callers
+    // come back together, batch by batch, and only a linger merges those convoys into larger batches. At low load a
+    // batch starts at once.
+    { ...batch, busy: () => waiting >= lingerFrom },
     (size) => metrics.batchSize.observe({ type: 'transfer' }, size),
   );
   const shards = deps.stores.of('ledger').length;
