@@ -59,7 +59,7 @@ try {
 
   const base = `http://${apiHost}:${apiPort}`;
   const replicas = ha
-    ? await startReplicas({ root, env, logDir: stack.logDir, apiHost, apiPort, temporalPort: Number(process.env.TEMPORAL_PORT ?? 7233), temporalServers: stack.temporal.addresses })
+    ? await startReplicas({ root, env, logDir: stack.logDir, apiHost, apiPort, temporalPort: Number(process.env.TEMPORAL_PORT ?? 7233), temporalServers: stack.temporal.addresses, dtmPort: Number(dtmPort) })
     : await startSingle({ root, env, logDir: stack.logDir, base });
   // One small demo transfer so the Temporal UI has a run to show (the idempotency key keeps re-runs from repeating it).
   await fetch(`${base}/v1/transfers`, {

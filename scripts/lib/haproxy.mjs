@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { log } from './log.mjs';
-import { start, waitFor } from './procs.mjs';
+import { freePort, start, waitFor } from './procs.mjs';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -23,14 +23,16 @@ export function ensureHaproxyInstalled() {
 }
 
 /**
- * Starts HAProxy in the foreground. `api` / `temporal`: { bind: 'host:port', servers: ['host:port', 'host:port'] }.
+ * Starts HAProxy in the foreground. `api` / `temporal`: { bind: 'host:port', servers: ['host:port', 'host:port'] };
+ * `dtm`: { bind } for DTM-protocol clients, balanced over the API replicas (a free port when no one asks for one).
  * @returns {{ entry: object, socket: string, env: object }}
  */
-export async function startHaproxy({ root, logDir, api, temporal }) {
+export async function startHaproxy({ root, logDir, api, temporal, dtm }) {
   const bin = ensureHaproxyInstalled();
   const socket = join(logDir, 'haproxy.sock');
   const env = {
     API_BIND: api.bind,
+    DTM_BIND: dtm?.bind ?? `127.0.0.1:${await freePort()}`,
     API_SERVER_1: api.servers[0],
     API_SERVER_2: api.servers[1],
     TEMPORAL_BIND: temporal.bind,

@@ -37,7 +37,7 @@ function launcher({ root, env, logDir, tsx }) {
  * `env` is the apps' environment (databases, broker); TEMPORAL_ADDRESS is set to HAProxy's Temporal port.
  * @returns {Promise<{ apis: object[], workers: object[], haproxy: object, temporalAddress: string }>}
  */
-export async function startReplicas({ root, env, logDir, apiHost, apiPort, temporalPort, temporalServers, count = 2 }) {
+export async function startReplicas({ root, env, logDir, apiHost, apiPort, temporalPort, temporalServers, dtmPort, count = 2 }) {
   const tsx = join(root, 'node_modules', '.bin', 'tsx');
   const temporalAddress = `127.0.0.1:${temporalPort}`;
   const apis = Array.from({ length: count }, (_, i) => ({ kind: 'api', name: `api-${i + 1}`, port: apiPort + 1 + i, entry: null }));
@@ -45,18 +45,23 @@ export async function startReplicas({ root, env, logDir, apiHost, apiPort, tempo
   for (const [name, p] of [['TEMPORAL_PORT', temporalPort], ...apis.map((a) => [`${a.name} (API_PORT+${a.port - apiPort})`, a.port])]) {
     if (await portInUse(p)) throw new Error(`port ${p} (${name}) is busy`);
   }
-  const haproxy = await startHaproxy({
+  const balanced = () => ({
     root,
     logDir,
     api: { bind: `${apiHost}:${apiPort}`, servers: apis.map((a) => `127.0.0.1:${a.port}`) },
     temporal: { bind: temporalAddress, servers: temporalServers },
+    ...(dtmPort ? { dtm: { bind: `${apiHost}:${dtmPort}` } } : {}),
   });
-  const appEnv = { ...env, TEMPORAL_ADDRESS: temporalAddress };
+  const haproxy = await startHaproxy(balanced());
+  // DTM's port belongs to HAProxy (it balances it over the replicas' API ports, which serve /api/dtmsvr too): no
+  // replica opens a DTM listener of its own.
+  const { DTM_PORT: _dtmPort, ...shared } = env;
+  const appEnv = { ...shared, TEMPORAL_ADDRESS: temporalAddress };
   const launch = launcher({ root, env: appEnv, logDir, tsx });
   for (const r of [...workers, ...apis]) r.launch = launch[r.kind](r);
   await Promise.all([...workers, ...apis].map((r) => r.launch()));
   for (const r of [...workers, ...apis]) supervise(r.name, r.launch, { current: () => r.entry });
-  supervise('haproxy', async () => Object.assign(haproxy, await startHaproxy({ root, logDir, api: { bind: haproxy.env.API_BIND, servers: apis.map((a) => `127.0.0.1:${a.port}`) }, temporal: { bind: temporalAddress, servers: temporalServers } })).entry, {
+  supervise('haproxy', async () => Object.assign(haproxy, await startHaproxy(balanced())).entry, {
     current: () => haproxy.entry,
   });
   await waitFor('both API replicas UP in HAProxy', () => allUp(haproxy, apis), { timeoutMs: 30_000 });

@@ -151,7 +151,7 @@ describe('docker-compose.yml', () => {
     }
     // Only HAProxy is published: the API replicas and the Temporal nodes are reached through it.
     for (const name of ['api', 'api-2', 'temporal-1', 'temporal-2']) expect(services[name].ports ?? [], name).toEqual([]);
-    expect(services.haproxy.ports).toEqual(['3000:3000', '7233:7233']);
+    expect(services.haproxy.ports).toEqual(['3000:3000', '7233:7233', '36789:36789']);
   });
 
   it('lets every worker service scale: no container_name and no host port', () => {
@@ -203,6 +203,11 @@ describe('docker-compose.yml', () => {
       TEMPORAL_SERVER_2: 'temporal-2:7233',
     });
     const cfg = read('deploy/haproxy/haproxy.cfg');
+    // Every address the file expands comes from the compose environment (HAProxy refuses an empty bind).
+    const settings = cfg.split('\n').filter((l) => !l.trim().startsWith('#')).join('\n');
+    const expanded = [...new Set([...settings.matchAll(/"\$\{([A-Z0-9_]+)\}"/g)].map((m) => m[1]))];
+    expect(expanded).toContain('DTM_BIND');
+    expect(Object.keys(env(services.haproxy))).toEqual(expect.arrayContaining(expanded));
     for (const line of ['http-check send meth GET uri /readyz', 'option redispatch', 'retry-on conn-failure', 'server api-1 "${API_SERVER_1}" check', 'server api-2 "${API_SERVER_2}" check']) {
       expect(cfg).toContain(line);
     }
