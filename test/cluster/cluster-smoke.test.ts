@@ -31,6 +31,16 @@ describe('the Temporal cluster', () => {
     expect(first.frontend).toEqual([...addresses].sort());
     expect(second).toEqual(first);
   });
+
+  it('when an operator runs `npm run temporal -- operator cluster describe`, then it names the cluster and both nodes', () => {
+    const run = (output: string[]) =>
+      execFileSync(process.execPath, ['scripts/temporal.mjs', 'operator', 'cluster', 'describe', ...output], { encoding: 'utf8', env: { ...process.env, TEMPORAL_ADDRESS: addresses[0] } });
+    const described = JSON.parse(run(['-o', 'json'])) as { persistenceStore: string; membership: Array<{ role: string; members: string[] }> };
+    expect(described.persistenceStore).toBe('postgres12');
+    expect(described.membership.find((r) => r.role === 'frontend')?.members).toEqual([...addresses].sort());
+    const table = run([]);
+    for (const address of addresses) expect(table).toContain(address);
+  });
 });
 
 describe('flows on the cluster', () => {
