@@ -86,8 +86,17 @@ export default {
   description: "batched's closed loop against a real `npm run dev` (its own MariaDB servers, Temporal dev server on its SQLite file,\nAPI and worker with dev.mjs's settings), started once on free ports in a temporary SAGAFLOW_DATA_DIR",
   perLevel: true,
   async run(ctx, level) {
-    ctx.devRun ??= await devUp(ctx);
+    if (!ctx.devRun) {
+      try {
+        ctx.devRun = await devUp(ctx);
+      } catch (err) {
+        // The other scenarios still run; the audit reports it.
+        log.error(`bench: dev: ${err.message}`);
+        ctx.devRun = { failed: true, problems: [`dev: npm run dev did not come up: ${err.message.split('\n')[0]}`] };
+      }
+    }
     const run = ctx.devRun;
+    if (run.failed) return;
     const dev = { ...ctx, transferBody: run.transferBody, expected: run.expected, measured: measurer(run.dev.groups) };
     const onAnswer = (r) => r.status === 200 && r.body?.data?.status === 'COMPLETED' && run.completed.push(r.body.data.id);
     const more = { stack: 'npm run dev (scripts/dev.mjs)', temporal: DEV_TEMPORAL, accounts_by_shard: run.accounts.byShard.map((l) => l.length), groups: run.dev.groups() };
