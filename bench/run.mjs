@@ -4,12 +4,14 @@
 // (lib/stack.mjs: the two MariaDB servers A and B + an in-memory Temporal dev server on free ports, like `npm test`;
 // migrations, a prebuilt workflow bundle, one worker process serving every unit and two API processes, single and
 // batched), 200 seeded accounts spread over both ledger shards by their ids; then the scenarios one after another
-// (scenarios/index.mjs, one file each; see bench/NOTES.md): direct-db, saga and batched at every --levels concurrency
-// (default 16, 64, 256: name@level), sync / sync-batched / direct-db-paced at a fixed rate, checkout, start, inflight,
-// and modes only when named. Transfers pair accounts so that --cross (default 0.8) of them cross shards, i.e. database
+// (scenarios/index.mjs, one file each; see bench/NOTES.md): direct-db, saga, batched and dev (batched's load against a
+// real `npm run dev` of its own, started once: lib/dev-stack.mjs) at every --levels concurrency (default 16, 64, 256:
+// name@level), sync / sync-batched / direct-db-paced at a fixed rate, checkout, start, inflight, and modes only when
+// named. Transfers pair accounts so that --cross (default 0.8) of them cross shards, i.e. database
 // servers. Then it runs every rejection path of the transfer saga (lib/paths.mjs) and audits the databases
-// (lib/audit.mjs). Writes bench/results/latest.json and latest.md (and a copy of the JSON under bench/results/runs/;
-// lib/report.mjs), stops everything it started. What the numbers mean: bench/NOTES.md.
+// (lib/audit.mjs; dev's transfers are in its own stack: it checks them through its API). Writes
+// bench/results/latest.json and latest.md with issue 23's targets, each naming its Temporal persistence (and a copy of
+// the JSON under bench/results/runs/; lib/report.mjs), stops everything it started. What the numbers mean: bench/NOTES.md.
 import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -1,7 +1,7 @@
 // The bench's chart: throughput and p50/p99 latency against concurrency, one line per mode, as a self-contained SVG
 // (no library: two small panels of polylines on log-scaled axes, readable on GitHub and in any browser).
 
-const COLORS = { 'direct-db': '#4e79a7', saga: '#e15759', batched: '#59a14f' };
+const COLORS = { 'direct-db': '#4e79a7', saga: '#e15759', batched: '#59a14f', dev: '#f28e2b', 'dtm-saga': '#b07aa1' };
 const W = 900;
 const H = 360;
 const PAD = { left: 64, right: 16, top: 36, bottom: 48 };

@@ -1,11 +1,10 @@
 // Bench accounts and how transfers pair them. The accounts are `<prefix>0 … <prefix>N-1`; each lives on the ledger
 // shard its id maps to (src/activities/ledger/contract.ts shardOf, passed in), so they spread over the shards by hash,
-// not evenly. A transfer's source is drawn uniformly from all accounts; its destination from another shard with
+// not evenly (the dev scenario's accounts are opened through an API: their ids are the server's). A transfer's source is drawn uniformly from all accounts; its destination from another shard with
 // probability `cross` (else from the source's own shard): with 2 shards, `cross` of the transfers touch both servers.
 
-/** The bench accounts grouped by shard: { ids, shardOfId: Map, byShard: string[][] }. Throws if a shard is empty. */
-export function benchAccounts({ prefix, count, shards, shardOf }) {
-  const ids = Array.from({ length: count }, (_, i) => `${prefix}${i}`);
+/** Account ids grouped by the shard each maps to: { ids, shardOfId: Map, byShard: string[][] }. Throws if a shard has < 2. */
+export function accountsByShard(ids, shards, shardOf) {
   const byShard = Array.from({ length: shards }, () => []);
   const shardOfId = new Map();
   for (const id of ids) {
@@ -15,6 +14,11 @@ export function benchAccounts({ prefix, count, shards, shardOf }) {
   }
   for (const [s, list] of byShard.entries()) if (list.length < 2) throw new Error(`only ${list.length} bench account(s) on ledger shard ${s}: use more --accounts`);
   return { ids, byShard, shardOfId };
+}
+
+/** The bench accounts (`<prefix>0 … <prefix>N-1`) grouped by shard, as accountsByShard. */
+export function benchAccounts({ prefix, count, shards, shardOf }) {
+  return accountsByShard(Array.from({ length: count }, (_, i) => `${prefix}${i}`), shards, shardOf);
 }
 
 const pick = (list) => list[Math.floor(Math.random() * list.length)];

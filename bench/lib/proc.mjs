@@ -42,6 +42,45 @@ export function groupPids(pgid) {
 }
 
 /**
+ * The process groups of `rootPid` and every process descending from it: Map pgid → command line of the group's leader
+ * (or of a member when the leader is gone). A script that starts each service in its own group (scripts/lib/procs.mjs)
+ * shows them all here.
+ */
+export function descendantGroups(rootPid) {
+  const kids = new Map();
+  const pgrpOf = new Map();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const text = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+      const ppid = Number(f[1]);
+      if (!kids.has(ppid)) kids.set(ppid, []);
+      kids.get(ppid).push(Number(d));
+      pgrpOf.set(Number(d), Number(f[2]));
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  const cmdline = (pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
+    } catch {
+      return null;
+    }
+  };
+  const groups = new Map();
+  const queue = [rootPid];
+  while (queue.length) {
+    const pid = queue.shift();
+    const g = pgrpOf.get(pid);
+    if (g !== undefined && !groups.has(g)) groups.set(g, cmdline(g) ?? cmdline(pid) ?? '');
+    queue.push(...(kids.get(pid) ?? []));
+  }
+  return groups;
+}
+
+/**
  * A snapshot of a process group: total CPU seconds, and the memory of its largest process (the real node process
  * under the tsx wrapper): current RSS and peak (VmHWM) in MiB, plus the group's total RSS.
  */

@@ -2,7 +2,7 @@
 // latest.json and a copy under runs/), latest.md (the same as Markdown, also printed) and latest.svg (chart.mjs).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DYNAMIC_CONFIG } from '../../scripts/lib/temporal-server.mjs';
+import { DYNAMIC_CONFIG, FILE_DYNAMIC_CONFIG, SQLITE_PRAGMAS } from '../../scripts/lib/temporal-server.mjs';
 import { chart } from './chart.mjs';
 import { kv } from './stack.mjs';
 import { round } from './stats.mjs';
@@ -11,13 +11,28 @@ import { round } from './stats.mjs';
 const SAGA_0_2_TPS = 8.1;
 // The synchronous scenario the latency target reads: the default mode (TRANSFER_MODE=batched).
 const DEFAULT_SYNC = 'sync-batched';
+// Issue 23's targets ("Performance on a durable store").
+const VS_DIRECT = 0.42;
+const VS_DIRECT_MOONSHOT = 0.6;
 
-function ratiosAndTargets(scenarios, S, workerInflight) {
+/** The Temporal persistence of the bench's stack (`settings.temporal_store`), in words. */
+export function storeWords(store) {
+  if (store === 'cluster') return 'PostgreSQL, a two-node Temporal cluster (durable)';
+  if (store === 'file') return 'SQLite file (durable, as `npm run dev`)';
+  return 'in memory (a diagnostic: not durable)';
+}
+
+/** What a results row ran on: the dev scenario's own stack, no Temporal (direct-db), or the bench's store. */
+const persistenceOf = (row, store) => (row.startsWith('dev@') ? 'dev: its own SQLite file' : row.startsWith('direct-db') ? 'direct-db: no Temporal' : `${row.split('@')[0]}: ${store === 'cluster' ? 'PostgreSQL cluster' : store === 'file' ? 'SQLite file' : 'memory'}`);
+
+function ratiosAndTargets(scenarios, S, workerInflight, store) {
   const get = (n) => scenarios.find((s) => s.name === n);
   const ratio = (a, b) => (a != null && b ? round(a / b, 3) : null);
   const at = (mode, level) => get(`${mode}@${level}`);
   const ratios = {
     batched_vs_direct_at_64: ratio(at('batched', 64)?.tps, at('direct-db', 64)?.tps),
+    batched_vs_direct_at_256: ratio(at('batched', 256)?.tps, at('direct-db', 256)?.tps),
+    dev_vs_batched_at_64: ratio(at('dev', 64)?.tps, at('batched', 64)?.tps),
     saga_vs_0_2_at_64: ratio(at('saga', 64)?.tps, SAGA_0_2_TPS),
     batched_vs_saga_at_64: ratio(at('batched', 64)?.tps, at('saga', 64)?.tps),
     saga_vs_direct_at_64: ratio(at('saga', 64)?.tps, at('direct-db', 64)?.tps),
@@ -25,22 +40,41 @@ function ratiosAndTargets(scenarios, S, workerInflight) {
     post_vs_client_start: ratio(get('start-post')?.p50_ms, get('start-bare')?.p50_ms),
     sync_p50_vs_direct_paced_p50: ratio(get(DEFAULT_SYNC)?.p50_ms, get('direct-db-paced')?.p50_ms),
   };
-  const value = (v) => v ?? null;
+  // One target: its value, whether it is met (null: not measured), the rows it reads and their persistence.
+  const T = (value, target, ok, rows) => ({ target, value: value ?? null, met: value == null ? null : ok(value), rows, persistence: rows.map((r) => persistenceOf(r, store)).join('; ') });
+  const sync = get(DEFAULT_SYNC);
   const targets = {
-    batched_vs_direct_at_64: { target: '>= 0.45', value: ratios.batched_vs_direct_at_64, met: ratios.batched_vs_direct_at_64 != null ? ratios.batched_vs_direct_at_64 >= 0.45 : null },
-    saga_vs_0_2_at_64: { target: `>= 2 (0.2: ${SAGA_0_2_TPS} tps)`, value: ratios.saga_vs_0_2_at_64, met: ratios.saga_vs_0_2_at_64 != null ? ratios.saga_vs_0_2_at_64 >= 2 : null },
-    sync_p50_ms_at_fixed_rate: { target: `<= 30 (${S.syncRate}/s, ${DEFAULT_SYNC})`, value: value(get(DEFAULT_SYNC)?.p50_ms), met: get(DEFAULT_SYNC) ? get(DEFAULT_SYNC).p50_ms <= 30 : null },
-    dtm_saga_vs_direct_at_64: { target: '>= 0.42 (DTM: its saga + barrier at 0.41–0.42 × its raw SQL)', value: ratios.dtm_saga_vs_direct_at_64, met: ratios.dtm_saga_vs_direct_at_64 != null ? ratios.dtm_saga_vs_direct_at_64 >= 0.42 : null },
-    post_vs_client_start: { target: '<= 1.2', value: ratios.post_vs_client_start, met: ratios.post_vs_client_start != null ? ratios.post_vs_client_start <= 1.2 : null },
-    worker_rss_200_inflight_mb: { target: '<= 300', value: value(workerInflight?.worker_rss_mb), met: workerInflight ? workerInflight.worker_rss_mb <= 300 : null },
+    batched_vs_direct_at_64: T(ratios.batched_vs_direct_at_64, `>= ${VS_DIRECT}`, (v) => v >= VS_DIRECT, ['batched@64', 'direct-db@64']),
+    batched_vs_direct_at_64_moonshot: T(ratios.batched_vs_direct_at_64, `>= ${VS_DIRECT_MOONSHOT} (moonshot)`, (v) => v >= VS_DIRECT_MOONSHOT, ['batched@64', 'direct-db@64']),
+    ...(ratios.batched_vs_direct_at_256 != null ? { batched_vs_direct_at_256: T(ratios.batched_vs_direct_at_256, `>= ${VS_DIRECT}`, (v) => v >= VS_DIRECT, ['batched@256', 'direct-db@256']) } : {}),
+    dev_vs_batched_at_64: T(ratios.dev_vs_batched_at_64, '>= 0.75 (npm run dev within 25 % of the bench)', (v) => v >= 0.75, ['dev@64', 'batched@64']),
+    sync_p50_ms_at_fixed_rate: T(sync?.p50_ms, `<= 100 (${S.syncRate}/s, ${DEFAULT_SYNC})`, (v) => v <= 100, [DEFAULT_SYNC]),
+    sync_p99_ms_at_fixed_rate: T(sync?.p99_ms, `<= 250 (${S.syncRate}/s, ${DEFAULT_SYNC})`, (v) => v <= 250, [DEFAULT_SYNC]),
+    cpu_ms_per_transfer_batched_at_64: T(at('batched', 64)?.cpu_ms_per_op_no_db, '<= 3 (API + worker + Temporal: all processes but MariaDB and the load generator)', (v) => v <= 3, ['batched@64']),
+    worker_rss_200_inflight_mb: T(workerInflight?.worker_rss_mb, '<= 300', (v) => v <= 300, ['inflight']),
+    post_vs_client_start: T(ratios.post_vs_client_start, '<= 1.2 (POST p50 / bare workflow start p50)', (v) => v <= 1.2, ['start-post', 'start-bare']),
+    dtm_saga_vs_direct_at_64: T(ratios.dtm_saga_vs_direct_at_64, `>= ${VS_DIRECT} (DTM: its saga + barrier at 0.41–0.42 × its raw SQL)`, (v) => v >= VS_DIRECT, ['dtm-saga@64', 'direct-db@64']),
   };
   return { ratios, targets };
+}
+
+/** The Temporal store's settings: which, in words, and for a SQLite file its pragmas; the dynamic config it runs with. */
+function temporalSettings(store) {
+  return {
+    temporal_store: store,
+    temporal_persistence: storeWords(store),
+    ...(store === 'file' ? { sqlite_pragmas: [...SQLITE_PRAGMAS] } : {}),
+    // What the server gets: a dev server on a file has DYNAMIC_CONFIG overridden by FILE_DYNAMIC_CONFIG.
+    dynamic_config: { ...DYNAMIC_CONFIG, ...(store === 'file' ? FILE_DYNAMIC_CONFIG : {}) },
+  };
 }
 
 /** The results object. `values`: what scenarios returned, by name (modes, inflight, and any new one's). */
 export function buildResult({ mach, startedAt, opt, S, ctx, scenarios, values, audit }) {
   const { modes, inflight, ...otherValues } = values;
-  const { ratios, targets } = ratiosAndTargets(scenarios, S, inflight);
+  const store = opt.cluster ? 'cluster' : opt['temporal-store'];
+  const { ratios, targets } = ratiosAndTargets(scenarios, S, inflight, store);
+  const dev = scenarios.find((s) => s.name.startsWith('dev@'));
   const co = scenarios.find((s) => s.name === 'checkout');
   return {
     machine: mach,
@@ -50,7 +84,7 @@ export function buildResult({ mach, startedAt, opt, S, ctx, scenarios, values, a
     settings: {
       quick: opt.quick,
       runtime: opt.runtime,
-      temporal_store: opt.cluster ? 'cluster' : opt['temporal-store'],
+      ...temporalSettings(store),
       workflow_tracing: opt['workflow-tracing'],
       worker_node_args: opt['worker-node-args'] || undefined,
       ...S,
@@ -58,7 +92,7 @@ export function buildResult({ mach, startedAt, opt, S, ctx, scenarios, values, a
       accounts_by_shard: ctx.accounts.byShard.map((l) => l.length),
       task_queue_prefix: ctx.prefix,
       databases: ctx.mariadbs.map((s) => ({ server: s.name, port: s.port, databases: s.databases })),
-      dynamic_config: { ...DYNAMIC_CONFIG },
+      ...(dev ? { dev_temporal: dev.temporal } : {}),
       worker_env: kv(opt['worker-env']),
       api_env: kv(opt['api-env']),
     },
@@ -86,10 +120,18 @@ function header(r) {
       '.',
     '',
     `Started ${r.startedAt}; ${st.durationMs / 1000} s windows (${st.pacedMs / 1000} s for the fixed-rate ones) after ${st.warmupMs / 1000} s warm-up, concurrency ${st.concurrency} (checkout ${st.checkoutConcurrency}, after ${Math.max(st.warmupMs, st.checkoutWarmupMs ?? 0) / 1000} s warm-up), ${st.accounts} accounts over ${st.ledger_shards} ledger shards (${(st.accounts_by_shard ?? []).join(' / ')}), ${Math.round(st.cross * 100)} % of transfers across shards, runtime ${st.runtime}. ` +
-      `Temporal persistence: **${st.temporal_store === 'cluster' ? 'PostgreSQL, a two-node cluster (durable)' : st.temporal_store === 'file' ? 'SQLite file (durable, as `npm run dev`)' : 'in memory (a diagnostic: not durable)'}**. Two MariaDB servers (${dbs}), the Temporal dev server, the API, one worker process serving every unit and the load generator share the same cores.`,
+      `Temporal persistence: **${storeWords(st.temporal_store)}**${st.sqlite_pragmas ? `, SQLite pragmas ${st.sqlite_pragmas.join(', ')}` : ''}; dynamic config ${configWords(st.dynamic_config)}. Two MariaDB servers (${dbs}), the Temporal ${st.temporal_store === 'cluster' ? 'cluster' : 'dev server'}, the APIs, one worker process serving every unit and the load generator share the same cores.`,
     '',
+    ...(st.dev_temporal
+      ? [
+          `The dev rows run a separate, real \`npm run dev\` on free ports, as dev.mjs starts it (development mode, its log level, the project's dynamic config without the bench's single task-queue partition; the bench's broker under a prefix of its own): its own two MariaDB servers, its API, its worker and its Temporal dev server persisted to **its own SQLite file (durable)**, SQLite pragmas ${st.dev_temporal.sqlite_pragmas.join(', ')}; dynamic config ${configWords(st.dev_temporal.dynamic_config)}. The bench's own stack stays up, idle, meanwhile (its CPU counts as other).`,
+          '',
+        ]
+      : []),
   ];
 }
+
+const configWords = (c = {}) => Object.entries(c).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ');
 
 function scenarioTable(r) {
   const lines = [
@@ -132,11 +174,11 @@ function levelTable(r) {
   if (!levelled.length) return [];
   const modes = [...new Set(levelled.map((s) => s.name.split('@')[0]))];
   const levels = [...new Set(levelled.map((s) => s.level))].sort((a, b) => a - b);
-  const lines = ['Transfers against concurrency (tps · p50 / p99 ms · CPU ms per transfer, all processes but MariaDB):', '', `| mode | ${levels.map((l) => `${l} in flight`).join(' | ')} |`, `|---|${levels.map(() => '---:').join('|')}|`];
+  const lines = ['Transfers against concurrency (tps · p50 / p99 ms · CPU ms per transfer: API + worker + Temporal, i.e. all processes but MariaDB and the load generator / all metered processes, MariaDB and the load generator included):', '', `| mode | ${levels.map((l) => `${l} in flight`).join(' | ')} |`, `|---|${levels.map(() => '---:').join('|')}|`];
   for (const m of modes) {
     const cells = levels.map((l) => {
       const s = r.scenarios.find((x) => x.name === `${m}@${l}`);
-      return s ? `${s.tps} · ${s.p50_ms} / ${s.p99_ms} · ${s.cpu_ms_per_op ?? '?'}` : '';
+      return s ? `${s.tps} · ${s.p50_ms} / ${s.p99_ms} · ${s.cpu_ms_per_op_no_db ?? '?'} / ${s.cpu_ms_per_op ?? '?'}` : '';
     });
     lines.push(`| ${m} | ${cells.join(' | ')} |`);
   }
@@ -145,13 +187,17 @@ function levelTable(r) {
 }
 
 function targetsAndCpu(r) {
-  const lines = ['| target | value | target | met |', '|---|---:|---|---|'];
-  for (const [k, t] of Object.entries(r.targets)) lines.push(`| ${k} | ${t.value ?? 'n/a'} | ${t.target} | ${t.met == null ? 'n/a' : t.met ? 'yes' : '**no**'} |`);
-  for (const [k, v] of Object.entries(r.ratios)) if (!(k in r.targets)) lines.push(`| ${k} | ${v ?? 'n/a'} | | |`);
+  const rowLatency = (n) => {
+    const s = r.scenarios.find((x) => x.name === n);
+    return s?.p99_ms != null ? `${n} (${s.p50_ms} / ${s.p99_ms})` : n;
+  };
+  const lines = ['Targets (issue 23, "Performance on a durable store"); rows: the results rows each reads, with their p50 / p99 ms:', '', '| target | value | target | met | persistence | rows (p50 / p99 ms) |', '|---|---:|---|---|---|---|'];
+  for (const [k, t] of Object.entries(r.targets)) lines.push(`| ${k} | ${t.value ?? 'n/a'} | ${t.target} | ${t.met == null ? 'n/a' : t.met ? 'yes' : '**no**'} | ${t.persistence ?? ''} | ${(t.rows ?? []).map(rowLatency).join(', ')} |`);
+  for (const [k, v] of Object.entries(r.ratios)) if (!(k in r.targets)) lines.push(`| ${k} (ratio) | ${v ?? 'n/a'} | | | | |`);
   const perOp = r.scenarios.filter((s) => s.cpu_ms_per_op != null && !s.name.startsWith('direct'));
   if (perOp.length) {
-    const procs = ['api', 'api_batched', 'worker', 'temporal', 'mariadb_a', 'mariadb_b', 'bench'];
-    lines.push('', 'CPU ms per completed transfer, by process:', '', `| scenario | ${procs.join(' | ')} |`, `|---|${procs.map(() => '---:').join('|')}|`);
+    const procs = ['api', 'api_batched', 'worker', 'temporal', 'supervisor', 'mariadb_a', 'mariadb_b', 'bench'];
+    lines.push('', 'CPU ms per completed transfer, by process (supervisor: dev.mjs itself, dev rows only):', '', `| scenario | ${procs.join(' | ')} |`, `|---|${procs.map(() => '---:').join('|')}|`);
     for (const s of perOp) lines.push(`| ${s.name} | ${procs.map((p) => s.procs?.[p]?.cpu_ms_per_op ?? '').join(' | ')} |`);
   }
   return lines;

@@ -63,7 +63,7 @@ export function settingsOf(opt, scenarios) {
 /** `--help`: the options (shared, then per scenario) and the scenarios. */
 export function helpText(scenarios) {
   const line = ([k, o]) => `  --${k}${o.default !== undefined && o.type === 'string' && !o.multiple && o.default !== '' ? ` (${o.default})` : ''}  ${o.help ?? ''}`;
-  const out = ['npm run bench [-- options]: throughput and latency of the flows, side by side with the same SQL without a coordinator (bench/NOTES.md).', '', 'Options:', ...Object.entries(SHARED_OPTIONS).map(line)];
+  const out = ['npm run bench [-- options]: throughput and latency of the flows, side by side with the same SQL without a coordinator, and against a real `npm run dev` (the dev scenario); the targets of issue 23 (bench/NOTES.md).', '', 'Options:', ...Object.entries(SHARED_OPTIONS).map(line)];
   for (const s of scenarios) if (s.options && Object.keys(s.options).length) out.push(`  ${s.name}:`, ...Object.entries(s.options).map((e) => `  ${line(e)}`));
   out.push('', 'Scenarios (run in this order; per-level ones once per --levels entry, interleaved):');
   for (const s of scenarios) out.push(`  ${s.name}${s.perLevel ? ' (per level)' : ''}${s.onlyWhenNamed ? ' (only when named)' : ''}${s.aliases?.length ? ` (alias ${s.aliases.join(', ')})` : ''}`, ...s.description.split('\n').map((l) => `      ${l}`));

@@ -36,10 +36,15 @@ async function batchSizes(to) {
   return { sum: num('sum'), count: num('count') };
 }
 
-/** Closed loop at `concurrency` to `to` (`mode` saga: TRANSFER_MODE=single; batched: the batched API). */
-export async function closedTransfers(ctx, name, { concurrency, to, mode }) {
+/**
+ * Closed loop at `concurrency` to `to` (`mode` saga: TRANSFER_MODE=single; batched: the batched API). `onAnswer(r)`
+ * sees every answer; `more`: fields added to the row.
+ */
+export async function closedTransfers(ctx, name, { concurrency, to, mode, onAnswer, more = {} }) {
   const { S, measured, record } = ctx;
-  const { outcomes, count } = outcomeCounter();
+  const counter = outcomeCounter();
+  const { outcomes } = counter;
+  const count = (r) => (counter.count(r), onAnswer?.(r));
   const sizesBefore = mode === 'batched' ? await batchSizes(to) : undefined;
   const { r, usage } = await measured(async (hooks) => {
     const cancel = windowHooks(hooks, S.warmupMs, S.durationMs);
@@ -54,7 +59,7 @@ export async function closedTransfers(ctx, name, { concurrency, to, mode }) {
     tps: r.ok / r.windowS,
     lat: summarize(r.latencies),
     usage,
-    extra: { mode, ops: r.ok, concurrency, ...(batches ? { batches, mean_batch_size: round((sizesAfter.sum - sizesBefore.sum) / batches, 1) } : {}), errors: r.errors, outcomes, measure: `transfers COMPLETED per second (POST with Prefer: wait=30 answered 200 COMPLETED, TRANSFER_MODE=${mode === 'batched' ? 'batched' : 'single'}), closed loop` },
+    extra: { mode, ops: r.ok, concurrency, ...(batches ? { batches, mean_batch_size: round((sizesAfter.sum - sizesBefore.sum) / batches, 1) } : {}), errors: r.errors, outcomes, measure: `transfers COMPLETED per second (POST with Prefer: wait=30 answered 200 COMPLETED, TRANSFER_MODE=${mode === 'batched' ? 'batched' : 'single'}), closed loop`, ...more },
   });
 }
 

@@ -14,11 +14,14 @@
 //   `onlyWhenNamed`: not in the default selection; `aliases`: old names accepted by --scenarios;
 //   `markdown(result)`: lines of its own section in latest.md; `memo` + `audit(ctx, transfers)`: its transfers carry
 //   this memo prefix, the shared audit (../lib/audit.mjs) leaves them out and runs `audit` over them (a Map id → row,
-//   whether or not it ran) for a list of problems. Anything else a scenario leaves the shared audit checks as usual.
+//   whether or not it ran) for a list of problems; `audit(ctx)` without a memo: the problems a scenario whose flows
+//   are not in the bench's databases found itself (dev: its own `npm run dev`; it also leaves `expected` alone).
+//   Anything else a scenario leaves the shared audit checks as usual.
 const FILES = [
   'direct-db',
   'saga',
   'batched',
+  'dev',
   'sync',
   'sync-batched',
   'direct-db-paced',
