@@ -2,7 +2,7 @@
 // latest.json and a copy under runs/), latest.md (the same as Markdown, also printed) and latest.svg (chart.mjs).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DYNAMIC_CONFIG, FILE_DYNAMIC_CONFIG, SQLITE_PRAGMAS } from '../../scripts/lib/temporal-server.mjs';
+import { devServerDynamicConfig, DYNAMIC_CONFIG, SQLITE_PRAGMAS } from '../../scripts/lib/temporal-server.mjs';
 import { chart } from './chart.mjs';
 import { kv } from './stack.mjs';
 import { round } from './stats.mjs';
@@ -64,8 +64,8 @@ function temporalSettings(store) {
     temporal_store: store,
     temporal_persistence: storeWords(store),
     ...(store === 'file' ? { sqlite_pragmas: [...SQLITE_PRAGMAS] } : {}),
-    // What the server gets: a dev server on a file has DYNAMIC_CONFIG overridden by FILE_DYNAMIC_CONFIG.
-    dynamic_config: { ...DYNAMIC_CONFIG, ...(store === 'file' ? FILE_DYNAMIC_CONFIG : {}) },
+    // What the server gets (scripts/lib/temporal-server.mjs): a dev server's own config in memory or on a file.
+    dynamic_config: store === 'cluster' ? { ...DYNAMIC_CONFIG } : devServerDynamicConfig({ file: store === 'file' }),
   };
 }
 
@@ -124,7 +124,7 @@ function header(r) {
     '',
     ...(st.dev_temporal
       ? [
-          `The dev rows run a separate, real \`npm run dev\` on free ports, as dev.mjs starts it (development mode, its log level, the project's dynamic config without the bench's single task-queue partition; the bench's broker under a prefix of its own): its own two MariaDB servers, its API, its worker and its Temporal dev server persisted to **its own SQLite file (durable)**, SQLite pragmas ${st.dev_temporal.sqlite_pragmas.join(', ')}; dynamic config ${configWords(st.dev_temporal.dynamic_config)}. The bench's own stack stays up, idle, meanwhile (its CPU counts as other).`,
+          `The dev rows run a separate, real \`npm run dev\` on free ports, as dev.mjs starts it (development mode, its log level, the project's dynamic config; the bench's broker under a prefix of its own): its own two MariaDB servers, its API, its worker and its Temporal dev server persisted to **its own SQLite file (durable)**, SQLite pragmas ${st.dev_temporal.sqlite_pragmas.join(', ')}; dynamic config ${configWords(st.dev_temporal.dynamic_config)}. The bench's own stack stays up, idle, meanwhile (its CPU counts as other).`,
           '',
         ]
       : []),

@@ -20,7 +20,6 @@ export const SHARED_OPTIONS = {
   'api-env': { type: 'string', multiple: true, default: [], help: 'K=V (repeatable): environment of the APIs' },
   'worker-node-args': { type: 'string', default: '', help: "'--flag …': node arguments of the worker" },
   dyncfg: { type: 'string', multiple: true, default: [], help: 'K=V (repeatable): Temporal dev server dynamic config' },
-  'no-bench-dyncfg': { type: 'boolean', default: false, help: "the project's dynamic config only (no single task-queue partition)" },
   cluster: { type: 'boolean', default: false, help: 'the Temporal cluster (two nodes on PostgreSQL, durable) instead of the dev server; results go to bench/results/cluster-latest.{json,md}' },
   'temporal-store': { type: 'string', default: 'file', help: "file|memory: the dev server's persistence (file: a SQLite file, durable like `npm run dev`; memory: a diagnostic only, it forgets everything on restart)" },
   runtime: { type: 'string', default: 'tsx', help: 'tsx|js (js: sources transpiled once and run by plain node, like the Docker image)' },

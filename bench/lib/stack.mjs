@@ -18,9 +18,6 @@ import { httpClient } from './load.mjs';
 import { benchAccounts, pairPicker } from './pairs.mjs';
 import { seedDatabases } from './seed.mjs';
 
-// A single-node dev server gains nothing from several task-queue partitions: with one, a poll and a task always meet
-// on the same partition (no forwarding, no idle pollers on an empty one). Measured: same tps, p99 −30 % (NOTES.md).
-const BENCH_DYNAMIC_CONFIG = { 'matching.numTaskqueueReadPartitions': 1, 'matching.numTaskqueueWritePartitions': 1 };
 
 export const kv = (list) => Object.fromEntries(list.map((s) => [s.slice(0, s.indexOf('=')), s.slice(s.indexOf('=') + 1)]));
 
@@ -33,7 +30,8 @@ async function loadTs(root, file) {
 
 /** The ephemeral stack (logs kept under bench/results/logs/ with --keep-logs) and the environment every child gets. */
 async function provisionStack(root, opt, startedAt) {
-  if (!opt['no-bench-dyncfg']) Object.assign(DYNAMIC_CONFIG, BENCH_DYNAMIC_CONFIG);
+  // The project's dynamic config as `npm run dev` gets it (a dev server's single task-queue partition included); --dyncfg
+  // changes it for experiments.
   for (const [k, v] of Object.entries(kv(opt.dyncfg))) {
     DYNAMIC_CONFIG[k] = JSON.parse(v);
     if (k in FILE_DYNAMIC_CONFIG) FILE_DYNAMIC_CONFIG[k] = JSON.parse(v); // what --dyncfg says wins

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { log } from '../../scripts/lib/log.mjs';
-import { DYNAMIC_CONFIG, FILE_DYNAMIC_CONFIG, SQLITE_PRAGMAS } from '../../scripts/lib/temporal-server.mjs';
+import { devServerDynamicConfig, SQLITE_PRAGMAS } from '../../scripts/lib/temporal-server.mjs';
 import { startDev } from '../lib/dev-stack.mjs';
 import { INITIAL } from '../lib/fixtures.mjs';
 import { httpClient } from '../lib/load.mjs';
@@ -18,7 +18,7 @@ import { accountsByShard, pairPicker } from '../lib/pairs.mjs';
 import { closedTransfers } from '../lib/transfer-load.mjs';
 
 // Read before the bench's stack adds its own dynamic config: what dev.mjs's Temporal dev server on a file gets.
-const DEV_TEMPORAL = { store: 'file', sqlite_pragmas: [...SQLITE_PRAGMAS], dynamic_config: { ...DYNAMIC_CONFIG, ...FILE_DYNAMIC_CONFIG } };
+const DEV_TEMPORAL = { store: 'file', sqlite_pragmas: [...SQLITE_PRAGMAS], dynamic_config: devServerDynamicConfig({ file: true }) };
 const SAMPLE = 50;
 
 /** GET/POST through the dev API, tried again while it answers 429 or 503 (its own rate limit, a restart). */
