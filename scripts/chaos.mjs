@@ -70,7 +70,7 @@ const settings = {
   concurrency: Number(args.concurrency ?? (quick ? 16 : 32)),
   workers: parseWorkerSpec(args.workers, { dtm: args.dtm }),
   dtm: args.dtm,
-  dtmConcurrency: 4,
+  dtmConcurrency: 6,
   ha: args.ha,
   plan: args.plan ? parsePlan(args.plan) : args.ha ? PLANS.ha : args.dtm ? PLANS.dtm : quick ? PLANS.quick : PLANS.full,
   gapMs: 10_000,
@@ -284,6 +284,7 @@ function summaryText(r) {
     if (r.dtm) {
       out.push(`  dtm: ${r.dtm.gids} gids (${Object.entries(r.dtm.byType).map(([k, n]) => `${k} ${n}`).join(', ')})`);
       out.push(`    outcomes: ${Object.entries(r.dtm.outcomes).map(([k, n]) => `${k} ${n}`).join(', ')}`);
+      if (Object.keys(r.dtm.tccProblems ?? {}).length) out.push(`    TCC aborted by the client after: ${JSON.stringify(r.dtm.tccProblems)}`);
       if (r.dtm.participant) out.push(`    participant: ${JSON.stringify(r.dtm.participant)}`);
     }
     const l = r.flows.terminalLatencyMs;

@@ -15,7 +15,7 @@ import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import type { Sequelize, Transaction } from 'sequelize';
 import { createDtmBarrier, dtmBarrierDdl, dtmBranch, DtmFailure, type DtmBarrier, type DtmBranchEnv } from '../../src/participant';
 import { createSequelize } from '../../src/platform/db/sequelize';
-import { exec } from '../../src/platform/db/sql';
+import { exec, select } from '../../src/platform/db/sql';
 
 interface Options {
   port: number;
@@ -68,11 +68,14 @@ async function openBank(serverUrl: string, name: string, accounts: Options['acco
  * balance or the frozen amount below zero (or names no account) is a business failure: 409, rolled back.
  */
 async function move(bank: Bank, t: Transaction, at: { gid: string; branchId: string; op: string }, account: string, dBalance: number, dFrozen: number): Promise<void> {
+  if (!dBalance && !dFrozen) {
+    // Nothing moves (a TCC try-in): the account must exist. (Sequelize counts changed rows, so an UPDATE by 0 says 0.)
+    if (!(await select(bank.db, 'SELECT id FROM accounts WHERE id = ? FOR UPDATE', [account], t)).length) throw new DtmFailure('no such account');
+    return;
+  }
   const sql = 'UPDATE accounts SET balance = balance + ?, frozen = frozen + ? WHERE id = ? AND balance + ? >= 0 AND frozen + ? >= 0';
   if (!(await exec(bank.db, sql, [dBalance, dFrozen, account, dBalance, dFrozen], t))) throw new DtmFailure('insufficient funds');
-  if (dBalance || dFrozen) {
-    await exec(bank.db, 'INSERT INTO movements (gid, branch_id, op, account, d_balance, d_frozen) VALUES (?, ?, ?, ?, ?, ?)', [at.gid, at.branchId, at.op, account, dBalance, dFrozen], t);
-  }
+  await exec(bank.db, 'INSERT INTO movements (gid, branch_id, op, account, d_balance, d_frozen) VALUES (?, ?, ?, ?, ?, ?)', [at.gid, at.branchId, at.op, account, dBalance, dFrozen], t);
 }
 
 /** Transient answers on the coordinator's (and the TCC client's) branch calls, before the write or after it committed. */

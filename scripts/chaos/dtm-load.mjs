@@ -283,8 +283,10 @@ export class DtmLoad {
       const k = `${t.type}/${t.variant}:${t.status}`;
       outcomes[k] = (outcomes[k] ?? 0) + 1;
     }
+    const tccProblems = {};
+    for (const t of this.gids.values()) if (t.answers.problem) tccProblems[t.answers.problem] = (tccProblems[t.answers.problem] ?? 0) + 1;
     const participant = await fetch(`${this.bank.url}/stats`).then((r) => r.json(), () => null);
-    return { gids: this.gids.size, byType, outcomes: Object.fromEntries(Object.entries(outcomes).sort()), client: this.client.stats, participant };
+    return { gids: this.gids.size, byType, outcomes: Object.fromEntries(Object.entries(outcomes).sort()), tccProblems, client: this.client.stats, participant };
   }
 
   /** What the audit needs: every gid with its intent and final status, the participant's databases and money. */

@@ -1,7 +1,8 @@
 // DTM load (--dtm): every gid the load created ended — the coordinator's query (polled by the load until quiescence)
 // says succeed or failed, and its durable record (dtm_trans) says the same; no record is left prepared, submitted or
 // aborting, none belongs to a gid the load never created; a gid whose outcome was certain (an empty source account, a
-// rolled-back local transaction, a committed message whose submit was lost, a saga from a funded account) ended so.
+// rolled-back local transaction, a committed message whose submit was lost, a saga from a funded account) ended so;
+// each type reached both outcomes (a run where, say, no TCC ever succeeds exercised too little).
 import { readDtmState } from '../dtm-snapshot.mjs';
 
 const TERMINAL = ['succeed', 'failed'];
@@ -22,6 +23,11 @@ export default {
     for (const [gid, r] of db.trans) {
       if (!dtm.gids.has(gid)) v('dtm-orphan-gid', { gid, type: r.trans_type, status: r.status });
       else if (!TERMINAL.includes(r.status)) v('dtm-record-not-terminal', { gid, type: r.trans_type, status: r.status });
+    }
+    // A load that never reached an outcome (e.g. no TCC ever succeeded) would leave the other checks unexercised.
+    for (const type of ['saga', 'tcc', 'msg']) {
+      const ended = [...dtm.gids.values()].filter((t) => t.type === type);
+      for (const status of TERMINAL) if (ended.length >= 10 && !ended.some((t) => t.status === status)) v('dtm-outcome-never-seen', { type, status, gids: ended.length });
     }
     const records = {};
     for (const r of db.trans.values()) records[`${r.trans_type}:${r.status}`] = (records[`${r.trans_type}:${r.status}`] ?? 0) + 1;
