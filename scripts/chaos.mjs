@@ -20,7 +20,8 @@
 // participant with two banks on servers A and B (scripts/chaos/dtm-bank.ts); the default plan becomes PLANS.dtm (dtm and
 // flows workers killed, API and Temporal restarted, server A restarted); the audit adds invariants/dtm-*.mjs (every gid
 // terminal, the banks' money conserved and moved per gid as its outcome says, failed sagas compensated, no try left
-// without confirm/cancel, no message left prepared).
+// without confirm/cancel, no message left prepared). `--quick` runs the DTM load too, with the quick plan (`--no-dtm`
+// leaves it out).
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -55,10 +56,13 @@ const { values: args } = parseArgs({
     'load-seconds': { type: 'string' },
     plan: { type: 'string' },
     'transfer-mode': { type: 'string' },
-    dtm: { type: 'boolean', default: false },
+    dtm: { type: 'boolean' },
   },
+  allowNegative: true, // --no-dtm
 });
 const quick = args.quick;
+// The DTM load runs with --dtm, and in every --quick run (not --ha) unless --no-dtm.
+const withDtm = args.dtm ?? (quick && !args.ha);
 const settings = {
   mode: quick ? 'quick' : 'full',
   // Transfers in batched mode (the default) unless --transfer-mode single.
@@ -68,8 +72,8 @@ const settings = {
   // within about 10 minutes on a 2-core machine shared with other work, with fewer flows when the machine is slow.
   loadBudgetMs: Number(args['load-seconds'] ?? (quick ? 200 : 330)) * 1000,
   concurrency: Number(args.concurrency ?? (quick ? 16 : 32)),
-  workers: parseWorkerSpec(args.workers, { dtm: args.dtm }),
-  dtm: args.dtm,
+  workers: parseWorkerSpec(args.workers, { dtm: withDtm }),
+  dtm: withDtm,
   dtmConcurrency: 6,
   ha: args.ha,
   plan: args.plan ? parsePlan(args.plan) : args.ha ? PLANS.ha : args.dtm ? PLANS.dtm : quick ? PLANS.quick : PLANS.full,

@@ -35,11 +35,14 @@ async function read({ banks, store }) {
   } finally {
     await c.end();
   }
-  return index(out);
+  return indexDtmState(out);
 }
 
-/** gid → { net: Map(`bank|account` → { balance, frozen }), branches: Map(`bank|branch` → { op: reason }), ops: Set(op) }. */
-function index(state) {
+/**
+ * The state with `byGid`: gid → { net: Map(`bank|account` → { balance, frozen }), branches: Map(`bank|branch` → { op:
+ * reason }), movedOps: Set(op) }. `state`: { banks: { name: { accounts, movements, barrier, xaPrepared } }, trans }.
+ */
+export function indexDtmState(state) {
   const byGid = new Map();
   const of = (gid) => {
     if (!byGid.has(gid)) byGid.set(gid, { net: new Map(), branches: new Map(), movedOps: new Set() });
