@@ -16,7 +16,7 @@
 // (supervision brings each back) and restart PostgreSQL; the client retries 502/504/lost answers with the same key, and
 // an answer still 5xx after the retries is a violation (scripts/chaos/invariants/unrecovered-5xx.mjs).
 // `--dtm`: adds a DTM-protocol load beside the flows (scripts/chaos/dtm-load.mjs: sagas sequential and concurrent,
-// TCC, 2-phase messages with back-checks, some failing on purpose) against /api/dtmsvr, a dtm worker unit, and a
+// TCC, 2-phase messages with back-checks, XA, some failing on purpose) against /api/dtmsvr, a dtm worker unit, and a
 // participant with two banks on servers A and B (scripts/chaos/dtm-bank.ts); the default plan becomes PLANS.dtm (dtm and
 // flows workers killed, API and Temporal restarted, server A restarted); the audit adds invariants/dtm-*.mjs (every gid
 // terminal, the banks' money conserved and moved per gid as its outcome says, failed sagas compensated, no try left
@@ -288,7 +288,7 @@ function summaryText(r) {
     if (r.dtm) {
       out.push(`  dtm: ${r.dtm.gids} gids (${Object.entries(r.dtm.byType).map(([k, n]) => `${k} ${n}`).join(', ')})`);
       out.push(`    outcomes: ${Object.entries(r.dtm.outcomes).map(([k, n]) => `${k} ${n}`).join(', ')}`);
-      if (Object.keys(r.dtm.tccProblems ?? {}).length) out.push(`    TCC aborted by the client after: ${JSON.stringify(r.dtm.tccProblems)}`);
+      if (Object.keys(r.dtm.tccProblems ?? {}).length) out.push(`    aborted by the client after: ${JSON.stringify(r.dtm.tccProblems)}`);
       if (r.dtm.participant) out.push(`    participant: ${JSON.stringify(r.dtm.participant)}`);
     }
     const l = r.flows.terminalLatencyMs;

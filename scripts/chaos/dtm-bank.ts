@@ -7,10 +7,16 @@
 //   POST /:bank/msg/in                                              a 2-phase message's delivery
 //   POST /:bank/msg/local {gid, account, amount, commit}            the message's local transaction (the application)
 //   GET  /:bank/msg/query-prepared                                  the back-check, from the barrier (DTM's QueryPrepared)
+//   POST /:bank/xa {account, delta}                                 XA phase 1 (called by the client): the move in an XA
+//        transaction prepared on a connection of its own, then its branch registered with the coordinator (rolled
+//        back here when the coordinator refuses it); POST /:bank/xa/phase2 (op commit / rollback) by xid
 // Branch routes answer a transient 500 or 425 ONGOING now and then (`transientRate`): before the write (nothing
 // happened) or after it committed (the answer is lost); GET /stats counts them. Argument: JSON { port, banks: {
-// name: serverUrl }, accounts: [{ id, balance }], transientRate } — each bank's database is created and seeded here.
+// name: serverUrl }, accounts: [{ id, balance }], transientRate, coordinator } — each bank's database is created and
+// seeded here; `coordinator` is the /api/dtmsvr URL XA branches register with.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { serve } from '@hono/node-server';
+import mysql from 'mysql2/promise';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import type { Sequelize, Transaction } from 'sequelize';
 import { createDtmBarrier, dtmBarrierDdl, dtmBranch, DtmFailure, type DtmBarrier, type DtmBranchEnv } from '../../src/participant';
@@ -22,11 +28,13 @@ interface Options {
   banks: Record<string, string>;
   accounts: Array<{ id: string; balance: number }>;
   transientRate: number;
+  coordinator: string;
 }
 
 interface Bank {
   db: Sequelize;
   barrier: DtmBarrier;
+  url: string;
 }
 
 const SCHEMA = [
@@ -60,7 +68,7 @@ async function openBank(serverUrl: string, name: string, accounts: Options['acco
   const db = createSequelize(Object.assign(new URL(serverUrl), { pathname: `/${database}` }).toString(), { max: 24, min: 0, acquire: 30_000, idle: 10_000, evict: 1_000 });
   for (const ddl of [dtmBarrierDdl('barrier'), ...SCHEMA]) await db.query(ddl);
   for (const a of accounts) await exec(db, 'INSERT IGNORE INTO accounts (id, balance) VALUES (?, ?)', [a.id, a.balance]);
-  return { db, barrier: createDtmBarrier(db, { table: 'barrier' }) };
+  return { db, barrier: createDtmBarrier(db, { table: 'barrier' }), url: Object.assign(new URL(serverUrl), { pathname: `/${database}` }).toString() };
 }
 
 /**
@@ -137,6 +145,66 @@ function localRoute(app: Hono<DtmBranchEnv>, banks: Record<string, Bank>): void 
   });
 }
 
+/** An xid of the bank's own: gtrid the gid, bqual the branch (formatID 1: no flow of sagaflow's claims it). */
+const xidOf = (gid: string, branchId: string) => mysql.format('?, ?', [gid, branchId]);
+
+/** Registers the XA branch, asking again while the coordinator gives no answer (the API restarting); its status. */
+async function registerXa(coordinator: string, body: Record<string, string>): Promise<number> {
+  for (let wait = 200, until = Date.now() + 60_000; ; wait = Math.min(wait * 2, 2_000)) {
+    const status = await fetch(`${coordinator}/registerBranch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) }).then(
+      async (r) => (await r.text(), r.status),
+      () => 0,
+    );
+    if (![0, 429, 500, 502, 503, 504].includes(status) || Date.now() > until) return status;
+    await sleep(wait);
+  }
+}
+
+async function xaFinish(bank: Bank, xid: string, op: 'commit' | 'rollback'): Promise<void> {
+  const conn = await mysql.createConnection({ uri: bank.url });
+  try {
+    await conn.query(`XA ${op === 'commit' ? 'COMMIT' : 'ROLLBACK'} ${xid}`);
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ER_XAER_NOTA') throw err; // already done (or never prepared)
+  } finally {
+    conn.destroy();
+  }
+}
+
+function xaRoutes(app: Hono<DtmBranchEnv>, banks: Record<string, Bank>, o: Options, self: string): void {
+  app.post('/:bank/xa', transient(o.transientRate), async (c) => {
+    const bank = bankOf(banks, c);
+    const [gid, branchId] = [c.req.query('gid') ?? '', c.req.query('branch_id') ?? ''];
+    const { account, delta } = await c.req.json<{ account: string; delta: number }>();
+    const xid = xidOf(gid, branchId);
+    const conn = await mysql.createConnection({ uri: bank.url });
+    try {
+      await conn.query(`XA START ${xid}`);
+      const [r] = await conn.query('UPDATE accounts SET balance = balance + ? WHERE id = ? AND balance + ? >= 0', [delta, account, delta]);
+      const moved = (r as { affectedRows: number }).affectedRows === 1;
+      if (moved) await conn.query('INSERT INTO movements (gid, branch_id, op, account, d_balance, d_frozen) VALUES (?, ?, ?, ?, ?, 0)', [gid, branchId, 'action', account, delta]);
+      await conn.query(`XA END ${xid}`);
+      if (!moved) {
+        await conn.query(`XA ROLLBACK ${xid}`);
+        return c.json({ dtm_result: 'FAILURE', message: 'insufficient funds' }, 409);
+      }
+      await conn.query(`XA PREPARE ${xid}`);
+    } finally {
+      conn.destroy();
+    }
+    const status = await registerXa(o.coordinator, { gid, trans_type: 'xa', branch_id: branchId, url: `${self}/${c.req.param('bank')}/xa/phase2` });
+    if (status === 200) return c.json({ dtm_result: 'SUCCESS' });
+    await xaFinish(bank, xid, 'rollback'); // the coordinator will never decide on it
+    return c.json({ dtm_result: 'FAILURE', message: `registerBranch answered ${status}` }, 409);
+  });
+  app.post('/:bank/xa/phase2', transient(o.transientRate), async (c) => {
+    const op = c.req.query('op');
+    if (op !== 'commit' && op !== 'rollback') return c.json({ dtm_result: 'FAILURE', message: `no ${op} on xa` }, 400);
+    await xaFinish(bankOf(banks, c), xidOf(c.req.query('gid') ?? '', c.req.query('branch_id') ?? ''), op);
+    return c.json({ dtm_result: 'SUCCESS' });
+  });
+}
+
 async function main() {
   const o = JSON.parse(process.argv[2] ?? '{}') as Options;
   const banks: Record<string, Bank> = {};
@@ -144,6 +212,7 @@ async function main() {
   const app = new Hono<DtmBranchEnv>();
   branchRoutes(app, banks, o.transientRate);
   localRoute(app, banks);
+  xaRoutes(app, banks, o, `http://127.0.0.1:${o.port}`);
   app.get('/ready', (c) => c.text('ok'));
   app.get('/stats', (c) => c.json(stats));
   // A database restart or a lost connection: a 500, which the coordinator retries; no payload in the log.

@@ -9,6 +9,7 @@
 // - 2-phase messages: prepare → the local transaction in the source bank → submit (abort when it rolled back); some
 //   whose local transaction rolls back and that are never submitted (the back-check fails them), some whose submit is
 //   "lost" after the local transaction committed (the back-check finds it and the message is delivered).
+// - XA: prepare, each branch's phase 1 (the participant's XA transaction, prepared, registers itself), submit or abort.
 // Short timeout_to_fail / retry_interval, so timeouts and back-checks happen within the run. Every gid is recorded
 // with what it should move if it succeeds (`legs`), and polled to its end; the audit (invariants/dtm-*.mjs) judges.
 /* global AbortSignal, URLSearchParams */
@@ -19,6 +20,8 @@ import { freePort, start, waitFor } from '../lib/procs.mjs';
 
 const RICH = ['r1', 'r2', 'r3', 'r4', 'r5', 'r6'];
 const POOR = ['p1', 'p2'];
+/** XA's own accounts: a prepared branch holds its row lock until phase 2, so XA stays off the others' hot rows. */
+const XA_ACCOUNTS = ['x1', 'x2', 'x3'];
 const RICH_BALANCE = 1_000_000_000;
 const BANKS = ['a', 'b'];
 const TIMING = { retry_interval: 1, request_timeout: 3 };
@@ -44,9 +47,9 @@ const shuffle = (a) => {
 export async function startDtmBank({ root, stack, transientRate = 0.03 }) {
   const port = await freePort();
   const banks = Object.fromEntries(BANKS.map((name) => [name, stack.servers.find((s) => s.name === name).url]));
-  const accounts = [...RICH.map((id) => ({ id, balance: RICH_BALANCE })), ...POOR.map((id) => ({ id, balance: 0 }))];
+  const accounts = [...[...RICH, ...XA_ACCOUNTS].map((id) => ({ id, balance: RICH_BALANCE })), ...POOR.map((id) => ({ id, balance: 0 }))];
   const logFile = join(stack.logDir, 'dtm-bank.log');
-  const entry = start('dtm-bank', process.execPath, ['--import', 'tsx', 'scripts/chaos/dtm-bank.ts', JSON.stringify({ port, banks, accounts, transientRate })], { cwd: root, logFile, env: { NODE_ENV: 'development' } });
+  const entry = start('dtm-bank', process.execPath, ['--import', 'tsx', 'scripts/chaos/dtm-bank.ts', JSON.stringify({ port, banks, accounts, transientRate, coordinator: `${stack.base}/api/dtmsvr` })], { cwd: root, logFile, env: { NODE_ENV: 'development' } });
   entry.logFile = logFile;
   stack.watch(entry, 'dtm-bank');
   const url = `http://127.0.0.1:${port}`;
@@ -124,9 +127,9 @@ export class DtmLoad {
   }
 
   /** A rich account (never short of money), or an empty one (every debit from it fails); `not` excluded. */
-  account({ poor = false, not } = {}) {
+  account({ poor = false, not, xa = false } = {}) {
     for (;;) {
-      const a = { bank: pick(BANKS), account: pick(poor ? POOR : RICH) };
+      const a = { bank: pick(BANKS), account: pick(poor ? POOR : xa ? XA_ACCOUNTS : RICH) };
       if (!not || a.bank !== not.bank || a.account !== not.account) return a;
     }
   }
@@ -146,7 +149,7 @@ export class DtmLoad {
     const loops = Array.from({ length: this.concurrency }, async () => {
       while (!this.stopping) {
         const r = Math.random();
-        await (r < 0.4 ? this.saga() : r < 0.7 ? this.tcc() : this.msg()).catch((err) => this.rec.violation('dtm-load-error', { error: String(err?.stack ?? err).slice(0, 400) }));
+        await (r < 0.35 ? this.saga() : r < 0.6 ? this.tcc() : r < 0.85 ? this.msg() : this.xa()).catch((err) => this.rec.violation('dtm-load-error', { error: String(err?.stack ?? err).slice(0, 400) }));
       }
     });
     await Promise.all(loops);
@@ -240,6 +243,33 @@ export class DtmLoad {
     await this.awaitEnd(t);
   }
 
+  /**
+   * XA: prepare, then each branch's phase 1 called by the client (the participant prepares it in MariaDB and registers
+   * it), in one global order of accounts (prepared branches hold row locks: no two transactions wait on each other);
+   * submit, or abort when a branch failed (an empty account, a transient answer).
+   */
+  async xa() {
+    const fail = chance(0.2);
+    const amount = int(1, 1000);
+    const src = this.account({ poor: fail, xa: true });
+    const legs = [{ ...src, delta: -amount }, { ...this.account({ not: src, xa: true }), delta: amount }];
+    const t = await this.track('xa', fail ? 'branch-fails' : 'submit', fail ? 'failed' : undefined, legs);
+    const prepared = await this.client.post('prepare', { gid: t.gid, trans_type: 'xa', ...TIMING, timeout_to_fail: 10 });
+    let problem = prepared.status === 200 ? null : `prepare ${prepared.status}`;
+    const ordered = [...legs].sort((x, y) => `${x.bank}|${x.account}`.localeCompare(`${y.bank}|${y.account}`));
+    for (let i = 0; i < ordered.length && !problem; i++) {
+      const q = new URLSearchParams({ gid: t.gid, trans_type: 'xa', branch_id: String(i + 1).padStart(2, '0'), op: 'action' });
+      const status = await fetch(`${this.url(ordered[i].bank, 'xa')}?${q}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ account: ordered[i].account, delta: ordered[i].delta }), signal: AbortSignal.timeout(90_000) }).then(
+        async (r) => (await r.text(), r.status),
+        () => 0,
+      );
+      if (status !== 200) problem = `xa ${status}`;
+    }
+    if (problem) t.answers.problem = problem;
+    t.answers[problem ? 'abort' : 'submit'] = (await this.client.post(problem ? 'abort' : 'submit', { gid: t.gid, trans_type: 'xa' })).status;
+    await this.awaitEnd(t);
+  }
+
   /** The message's local transaction in the source bank: true committed, false rolled back, null unknown. */
   async local(src, gid, amount, commit) {
     try {
@@ -284,7 +314,7 @@ export class DtmLoad {
       outcomes[k] = (outcomes[k] ?? 0) + 1;
     }
     const tccProblems = {};
-    for (const t of this.gids.values()) if (t.answers.problem) tccProblems[t.answers.problem] = (tccProblems[t.answers.problem] ?? 0) + 1;
+    for (const t of this.gids.values()) if (t.answers.problem) tccProblems[`${t.type} ${t.answers.problem}`] = (tccProblems[`${t.type} ${t.answers.problem}`] ?? 0) + 1;
     const participant = await fetch(`${this.bank.url}/stats`).then((r) => r.json(), () => null);
     return { gids: this.gids.size, byType, outcomes: Object.fromEntries(Object.entries(outcomes).sort()), tccProblems, client: this.client.stats, participant };
   }

@@ -2,7 +2,7 @@
 // whose action has a row (the barrier holds `compensate` beside each `action`); a succeeded saga compensated nothing.
 // Nothing is left prepared: every TCC try has its confirm or cancel (confirm on every branch of a succeeded TCC, none on
 // a failed one); a succeeded message's local transaction committed (the `msg` row written by it), a failed one's never
-// did; XA RECOVER lists nothing on the banks' servers.
+// did; XA RECOVER lists no branch of the load's XA transactions on the banks' servers.
 import { readDtmState } from '../dtm-snapshot.mjs';
 
 function sagaBranches(t, branches, v) {
@@ -40,7 +40,8 @@ export default {
       rows += branches.size;
       checks[t.type]?.(t, branches, v);
     }
-    const xa = Object.entries(db.banks).flatMap(([bank, b]) => b.xaPrepared.map((x) => ({ bank, xid: String(x.data) })));
+    // XA RECOVER is server-wide: the banks' own xids (gtrid = a gid of the load) only; the ledger's are its invariant's.
+    const xa = Object.entries(db.banks).flatMap(([bank, b]) => b.xaPrepared.map((x) => ({ bank, xid: String(x.data) }))).filter((x) => x.xid.startsWith('chaos-'));
     if (xa.length) v('dtm-xa-prepared-left', { prepared: xa.slice(0, 10), count: xa.length });
     summary.dtmBarrierBranches = rows;
   },

@@ -25,7 +25,7 @@ export default {
       else if (!TERMINAL.includes(r.status)) v('dtm-record-not-terminal', { gid, type: r.trans_type, status: r.status });
     }
     // A load that never reached an outcome (e.g. no TCC ever succeeded) would leave the other checks unexercised.
-    for (const type of ['saga', 'tcc', 'msg']) {
+    for (const type of ['saga', 'tcc', 'msg', 'xa']) {
       const ended = [...dtm.gids.values()].filter((t) => t.type === type);
       for (const status of TERMINAL) if (ended.length >= 10 && !ended.some((t) => t.status === status)) v('dtm-outcome-never-seen', { type, status, gids: ended.length });
     }
