@@ -263,7 +263,7 @@ export class DtmLoad {
         async (r) => (await r.text(), r.status),
         () => 0,
       );
-      if (status !== 200) problem = `xa ${status}`;
+      if (status !== 200) problem = `phase 1 ${status}`;
     }
     if (problem) t.answers.problem = problem;
     t.answers[problem ? 'abort' : 'submit'] = (await this.client.post(problem ? 'abort' : 'submit', { gid: t.gid, trans_type: 'xa' })).status;

@@ -26,12 +26,12 @@ const mv = (gid: string, branch_id: string, op: string, account: string, d_balan
 const bar = (gid: string, branch_id: string, op: string, reason = op) => ({ trans_type: '', gid, branch_id, op, barrier_id: '01', reason });
 
 /** Both banks seeded with 1000 on r1; `a` and `b` list each bank's movements and barrier rows. */
-function judge(gids: Gid[], a: { movements: Row[]; barrier: Row[] }, b: { movements: Row[]; barrier: Row[] }, trans = gids) {
+function judge(gids: Gid[], a: { movements: Row[]; barrier: Row[]; xaPrepared?: Row[] }, b: { movements: Row[]; barrier: Row[] }, trans = gids) {
   const balance = (bank: Row[]) => 1000 + bank.reduce((s, m) => s + Number(m.d_balance), 0);
   const frozen = (bank: Row[]) => bank.reduce((s, m) => s + Number(m.d_frozen), 0);
   const state = indexDtmState({
     banks: {
-      a: { ...a, accounts: [{ id: 'r1', balance: balance(a.movements), frozen: frozen(a.movements) }], xaPrepared: [] },
+      a: { xaPrepared: [], ...a, accounts: [{ id: 'r1', balance: balance(a.movements), frozen: frozen(a.movements) }] },
       b: { ...b, accounts: [{ id: 'r1', balance: balance(b.movements), frozen: frozen(b.movements) }], xaPrepared: [] },
     },
     trans: new Map(trans.map((t) => [t.gid, { gid: t.gid, trans_type: t.type, status: t.status }])),
@@ -79,6 +79,15 @@ describe('chaos DTM invariants', () => {
   it('when a failed message had committed its local transaction, then it is reported (debited, never delivered)', () => {
     const kinds = judge([transfer('m2', 'msg', 'failed')], { movements: [mv('m2', '00', 'msg', 'r1', -10)], barrier: [bar('m2', '00', 'msg')] }, { movements: [], barrier: [] });
     expect(kinds).toEqual(['dtm-gid-moved-wrong', 'dtm-money-not-conserved', 'dtm-msg-committed-not-delivered']);
+  });
+
+  it('when an XA transaction succeeded but a branch of one is still prepared on the server, then that branch is reported', () => {
+    const kinds = judge(
+      [transfer('chaos-xa-1', 'xa', 'succeed')],
+      { movements: [mv('chaos-xa-1', '01', 'action', 'r1', -10)], barrier: [], xaPrepared: [{ data: 'chaos-xa-202' }, { data: 'transfer-9x' }] },
+      { movements: [mv('chaos-xa-1', '02', 'action', 'r1', 10)], barrier: [] },
+    );
+    expect(kinds).toEqual(['dtm-xa-prepared-left']);
   });
 
   it('when the coordinator has a record the load never created, then it is an orphan', () => {
