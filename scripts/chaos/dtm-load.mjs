@@ -237,7 +237,10 @@ export class DtmLoad {
     t.answers.prepare = (await this.client.post('prepare', body)).status;
     const committed = await this.local(src, t.gid, amount, variant !== 'rolled-back-never-submitted');
     t.answers.local = committed;
-    if (committed === null) t.expect = undefined; // not known whether it committed: the back-check decides
+    // The local transaction decides, whatever the prepare answered: committed → delivered; refused or rolled back → failed.
+    // (A prepare answered only after timeout_to_fail finds the message already failed by its back-check, whose barrier
+    // row then refuses the local transaction: a DTM client would not even try it, this one does, to see it refused.)
+    t.expect = committed === null ? undefined : committed ? 'succeed' : 'failed';
     // Unknown (no answer from the local transaction): neither submit nor abort — the back-check decides.
     if (variant === 'submit' && committed !== null) t.answers[committed ? 'submit' : 'abort'] = (await this.client.post(committed ? 'submit' : 'abort', body)).status;
     await this.awaitEnd(t);
