@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run chaos [-- --quick] [--keep] [--flows N] [--load-seconds N] [--concurrency N] [--workers N|flows=2,ledger=2,…]
-// [--plan fault[:target],…] [--transfer-mode batched|single]`: a
+// [--plan fault[:target],…] [--transfer-mode batched|single] [--dtm]`: a
 // self-contained chaos run on 127.0.0.1. Starts its own stack in a temporary directory (MariaDB servers A and B with
 // the standard database layout, the Temporal dev server on a SQLite file, worker processes split per unit — flows,
 // ledger, inventory, orders, loyalty — and the API), seeds accounts on both ledger shards and products, drives a mixed
@@ -15,6 +15,13 @@
 // two API replicas behind HAProxy, supervision; its faults SIGKILL a Temporal node, an API replica and a MariaDB server
 // (supervision brings each back) and restart PostgreSQL; the client retries 502/504/lost answers with the same key, and
 // an answer still 5xx after the retries is a violation (scripts/chaos/invariants/unrecovered-5xx.mjs).
+// `--dtm`: adds a DTM-protocol load beside the flows (scripts/chaos/dtm-load.mjs: sagas sequential and concurrent,
+// TCC, 2-phase messages with back-checks, XA, some failing on purpose) against /api/dtmsvr, a dtm worker unit, and a
+// participant with two banks on servers A and B (scripts/chaos/dtm-bank.ts); the default plan becomes PLANS.dtm (dtm and
+// flows workers killed, API and Temporal restarted, server A restarted); the audit adds invariants/dtm-*.mjs (every gid
+// terminal, the banks' money conserved and moved per gid as its outcome says, failed sagas compensated, no try left
+// without confirm/cancel, no message left prepared). `--quick` runs the DTM load too, with the quick plan (`--no-dtm`
+// leaves it out).
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -25,6 +32,7 @@ import { audit, snapshotTotals } from './chaos/audit.mjs';
 import { parsePlan, PLANS, runFaults } from './chaos/faults.mjs';
 import { Api } from './chaos/http.mjs';
 import { Load, seed } from './chaos/load.mjs';
+import { DtmLoad, startDtmBank } from './chaos/dtm-load.mjs';
 import { Recorder } from './chaos/recorder.mjs';
 import { HaChaosStack } from './chaos/ha.mjs';
 import { checkUnrecovered } from './chaos/invariants/unrecovered-5xx.mjs';
@@ -48,9 +56,13 @@ const { values: args } = parseArgs({
     'load-seconds': { type: 'string' },
     plan: { type: 'string' },
     'transfer-mode': { type: 'string' },
+    dtm: { type: 'boolean' },
   },
+  allowNegative: true, // --no-dtm
 });
 const quick = args.quick;
+// The DTM load runs with --dtm, and in every --quick run (not --ha) unless --no-dtm.
+const withDtm = args.dtm ?? (quick && !args.ha);
 const settings = {
   mode: quick ? 'quick' : 'full',
   // Transfers in batched mode (the default) unless --transfer-mode single.
@@ -60,9 +72,11 @@ const settings = {
   // within about 10 minutes on a 2-core machine shared with other work, with fewer flows when the machine is slow.
   loadBudgetMs: Number(args['load-seconds'] ?? (quick ? 200 : 330)) * 1000,
   concurrency: Number(args.concurrency ?? (quick ? 16 : 32)),
-  workers: parseWorkerSpec(args.workers),
+  workers: parseWorkerSpec(args.workers, { dtm: withDtm }),
+  dtm: withDtm,
+  dtmConcurrency: 6,
   ha: args.ha,
-  plan: args.plan ? parsePlan(args.plan) : args.ha ? PLANS.ha : quick ? PLANS.quick : PLANS.full,
+  plan: args.plan ? parsePlan(args.plan) : args.ha ? PLANS.ha : args.dtm ? PLANS.dtm : quick ? PLANS.quick : PLANS.full,
   gapMs: 10_000,
   firstAfterMs: 12_000,
   downMs: quick ? 3_000 : 5_000,
@@ -84,11 +98,12 @@ const work = mkdtempSync(join(tmpdir(), 'sagaflow-chaos-'));
 chmodSync(work, 0o755); // the mysql system user must reach its datadir inside
 let report = { settings, runId, work };
 let stack;
+let dtmLoad = null;
 
 function progressLine(load) {
   const s = rec.http.byStatus;
   const statuses = Object.entries(s).map(([k, n]) => `${k}:${n}`).join(' ');
-  return `t=${rec.rel()}s flows=${load.accepted} ops=${load.stats.ops} approvals=${load.lifecycles.size} faults=${rec.faults.filter((f) => f.endedAt).length}/${settings.plan.length}${rec.faultActive ? ` [${[...rec.active]}]` : ''} http{${statuses}} violations=${rec.violations.length}`;
+  return `t=${rec.rel()}s flows=${load.accepted}${dtmLoad ? ` dtm-gids=${dtmLoad.gids.size}` : ''} ops=${load.stats.ops} approvals=${load.lifecycles.size} faults=${rec.faults.filter((f) => f.endedAt).length}/${settings.plan.length}${rec.faultActive ? ` [${[...rec.active]}]` : ''} http{${statuses}} violations=${rec.violations.length}`;
 }
 
 /** The stack, seeded; the money it holds at the start; the poison injected for loyalty's consumer. */
@@ -118,6 +133,11 @@ async function startSeeded() {
   // and nothing else, in the dead-letter table.
   const poison = await stack.injectPoison(3);
   rec.event('poison-injected', { eventIds: poison });
+  if (settings.dtm) {
+    const bank = await startDtmBank({ root, stack });
+    dtmLoad = new DtmLoad({ base: stack.base, bank, rec, concurrency: settings.dtmConcurrency });
+    rec.event('dtm-participant-started', { url: bank.url, initialTotal: bank.initialTotal });
+  }
   return { api, seedData, initialTotals, poison };
 }
 
@@ -126,12 +146,15 @@ async function driveLoad(load) {
   const loadStarted = Date.now();
   rec.event('load-started', { concurrency: settings.concurrency });
   const loadDone = load.run();
+  const dtmDone = dtmLoad?.run();
   await runFaults({ plan: settings.plan, stack, rec, load, target: settings.targetFlows, budgetMs: settings.loadBudgetMs, gapMs: settings.gapMs, firstAfterMs: settings.firstAfterMs, downMs: settings.downMs, pauseMs: settings.pauseMs, outageMs: settings.outageMs });
   const withinBudget = () => Date.now() - loadStarted < settings.loadBudgetMs;
   while ((load.accepted < settings.targetFlows && withinBudget()) || Date.now() - rec.lastFaultEnd() < settings.tailMs) await sleep(250);
   if (load.accepted < settings.targetFlows) rec.event('flow-target-missed', { accepted: load.accepted, target: settings.targetFlows, budgetSeconds: settings.loadBudgetMs / 1000 });
   load.stop();
+  dtmLoad?.stop();
   await loadDone;
+  await dtmDone;
   const loadEnded = Date.now();
   rec.event('load-stopped', { acceptedFlows: load.accepted, seconds: (loadEnded - loadStarted) / 1000 });
   return loadEnded;
@@ -139,7 +162,9 @@ async function driveLoad(load) {
 
 /** Every accepted flow terminal, within the quiescence budget after the last fault. */
 async function awaitQuiescence(load, loadEnded) {
-  const quiescentAt = await load.quiesce(rec.lastFaultEnd() + settings.quiescenceDeadlineMs);
+  const flowsQuiescentAt = await load.quiesce(rec.lastFaultEnd() + settings.quiescenceDeadlineMs);
+  const dtmQuiescentAt = dtmLoad ? await dtmLoad.quiesce(rec.lastFaultEnd() + settings.quiescenceDeadlineMs) : flowsQuiescentAt;
+  const quiescentAt = flowsQuiescentAt && dtmQuiescentAt && Math.max(flowsQuiescentAt, dtmQuiescentAt);
   const lastFault = rec.lastFaultEnd();
   const quiescence = {
     lastFaultEndedAt: rec.rel(lastFault),
@@ -193,8 +218,10 @@ async function main() {
   clearInterval(ticker);
   await drainEvents(poison);
   if (settings.ha) checkUnrecovered({ rec, flows: load.flows });
-  const summary = await audit({ urls: stack.databaseUrls(), shardOf: stack.shardOf, flows: load.flows, seed: seedData, initialTotals, rec, api, temporal: stack.temporal, poison });
-  report = { ...report, finishedAt: new Date().toISOString(), seconds: rec.rel(), flows: flowsSection(load), quiescence, audit: summary, ...rec.toJSON() };
+  const urls = { ...stack.databaseUrls(), ...(dtmLoad ? { dtm: dtmLoad.auditInput().urls } : {}) };
+  const summary = await audit({ urls, shardOf: stack.shardOf, flows: load.flows, seed: seedData, initialTotals, rec, api, temporal: stack.temporal, poison, dtm: dtmLoad?.auditInput() });
+  const dtm = dtmLoad ? await dtmLoad.summary() : undefined;
+  report = { ...report, finishedAt: new Date().toISOString(), seconds: rec.rel(), flows: flowsSection(load), dtm, quiescence, audit: summary, ...rec.toJSON() };
   return load.accepted;
 }
 
@@ -220,6 +247,8 @@ const counts = {
   temporalRestarts: rec.count('temporal-restart'),
   brokerRestarts: rec.count('broker-restart'),
   relayKills: rec.count('relay-kill'),
+  apiRestarts: rec.count('api-restart'),
+  dtmGids: dtmLoad?.gids.size ?? 0,
   ...(settings.ha ? { temporalNodeKills: rec.count('temporal-node-kill'), apiKills: rec.count('api-kill'), mariadbKills: rec.count('mariadb-kill'), postgresRestarts: rec.count('postgres-restart'), recovered5xx: rec.recovered5xx ?? 0 } : {}),
 };
 report.counts = { flows: flowsCount, ...counts, violations: rec.violations.length };
@@ -241,6 +270,7 @@ console.log(
   `chaos: ${flowsCount} flows, ${counts.workerKills} worker kills, ${counts.workerPauses} worker pauses, ${counts.serverRestarts} single-server restarts, ` +
     `${counts.dbRestarts} both-server restarts, ${counts.domainOutages} domain outages, ${counts.temporalRestarts} temporal restarts, ${counts.brokerRestarts} broker restarts, ${counts.relayKills} relay kills, ` +
       (settings.ha ? `${counts.temporalNodeKills} temporal node kills, ${counts.apiKills} api kills, ${counts.mariadbKills} mariadb kills, ${counts.postgresRestarts} postgres restarts, ${counts.recovered5xx} 5xx recovered by retrying, ` : '') +
+      (settings.dtm ? `${counts.dtmGids} DTM gids, ${counts.apiRestarts} api restarts, ` : '') +
       `${rec.violations.length} violations`,
 );
 process.exit(rec.violations.length ? 1 : 0);
@@ -254,6 +284,12 @@ function summaryText(r) {
       const started = statuses.reduce((n, [, c]) => n + c, 0);
       const finished = statuses.filter(([k]) => !k.endsWith(':null') && !/:(RUNNING|PENDING|AWAITING_APPROVAL)$/.test(k)).reduce((n, [, c]) => n + c, 0);
       out.push(`  ${type}s: ${started} started, ${finished} finished (${statuses.map(([k, c]) => `${k.slice(type.length + 1)} ${c}`).join(', ')})`);
+    }
+    if (r.dtm) {
+      out.push(`  dtm: ${r.dtm.gids} gids (${Object.entries(r.dtm.byType).map(([k, n]) => `${k} ${n}`).join(', ')})`);
+      out.push(`    outcomes: ${Object.entries(r.dtm.outcomes).map(([k, n]) => `${k} ${n}`).join(', ')}`);
+      if (Object.keys(r.dtm.tccProblems ?? {}).length) out.push(`    aborted by the client after: ${JSON.stringify(r.dtm.tccProblems)}`);
+      if (r.dtm.participant) out.push(`    participant: ${JSON.stringify(r.dtm.participant)}`);
     }
     const l = r.flows.terminalLatencyMs;
     if (l) out.push(`  terminal latency ms: p50 ${l.p50}, p99 ${l.p99}, max ${l.max}; quiescent ${r.quiescence?.secondsAfterLastFault ?? '?'} s after the last fault`);

@@ -1,7 +1,7 @@
 // The audit after quiescence: one read-only snapshot of every service database and ledger shard (mysql2 directly, see
 // ./snapshot.mjs), then every invariant of ./invariants/ over it, in the order listed there — ledger conservation and
 // per-shard rules, flows terminal, transfers by mode, orders and points, barriers, stock, orphans, events (outboxes,
-// dead letters), the API's views, Temporal's running flows. Each breach is a violation on the run's recorder; the
+// dead letters), the API's views, Temporal's running flows; with --dtm, the DTM load's gids and the participant's banks. Each breach is a violation on the run's recorder; the
 // summary (the report's `audit` section) gathers what each invariant measured.
 import { invariants } from './invariants/index.mjs';
 import { buildState, connect, takeSnapshot } from './snapshot.mjs';
@@ -21,10 +21,10 @@ export async function snapshotTotals(ledgerUrls) {
   return totals;
 }
 
-export async function audit({ urls, shardOf, flows, seed, initialTotals, rec, api, temporal, poison = [] }) {
+export async function audit({ urls, shardOf, flows, seed, initialTotals, rec, api, temporal, poison = [], dtm = null }) {
   const violation = (kind, detail) => rec.violation(kind, detail);
   const snap = await takeSnapshot(urls, invariants.filter((i) => i.read));
-  const state = buildState(snap, { flows, seed, shardOf, initialTotals, poison, api, temporal });
+  const state = buildState(snap, { flows, seed, shardOf, initialTotals, poison, api, temporal, dtm });
   const summary = {};
   for (const invariant of invariants) await invariant.check(state, violation, summary);
   return summary;

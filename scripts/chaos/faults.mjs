@@ -4,7 +4,9 @@
 // inventory, ledger, loyalty, orders, flows: the flows that need it pause, then resume), restart the Temporal dev
 // server on the same SQLite file, restart the RabbitMQ node (relays and consumers reconnect), SIGKILL a domain worker
 // while its store's outbox has a backlog (its relay dies mid-batch), fire cancels at transfers in their pivot while
-// the ledger workers are killed (pivot-cancel.mjs). Faults run one at a time, at least `gapMs` apart, spread over the load: fault i waits
+// the ledger workers are killed (pivot-cancel.mjs), SIGKILL the API and start it again on its port (api-restart). The
+// `dtm` plan (with --dtm) aims at the DTM coordinator: its branch callers (worker unit dtm) and the flows workers
+// killed, the API and Temporal restarted, server A (the coordinator's store and bank a) restarted. Faults run one at a time, at least `gapMs` apart, spread over the load: fault i waits
 // until the accepted flows reach its share of the target (or the load's time budget its share of time), so the last
 // one lands near the end of the load and the system has to recover with work in flight.
 /* global AbortSignal */
@@ -13,6 +15,7 @@ import { cancelInPivot } from './pivot-cancel.mjs';
 
 export const PLANS = {
   quick: ['worker-kill', 'db-server-restart', 'relay-kill', 'domain-outage', 'broker-restart', 'worker-pause', 'pivot-cancel', 'db-server-restart', 'temporal-restart'],
+  dtm: ['worker-kill:dtm', 'api-restart', 'worker-kill:flows', 'temporal-restart', 'worker-kill:dtm', 'db-server-restart:a', 'api-restart', 'worker-kill:flows'],
   ha: ['temporal-node-kill', 'api-kill', 'mariadb-kill', 'worker-kill', 'postgres-restart', 'api-kill', 'temporal-node-kill', 'mariadb-kill'],
   full: [
     'worker-kill', 'db-server-restart', 'relay-kill', 'worker-pause', 'domain-outage', 'broker-restart', 'temporal-restart', 'worker-kill',
@@ -24,7 +27,7 @@ export const PLANS = {
 /** Which server a db-server-restart hits, and which unit a domain-outage empties, in turn. */
 export const SERVER_ROTATION = ['a', 'b'];
 export const OUTAGE_ROTATION = ['inventory', 'ledger', 'loyalty', 'orders', 'flows'];
-export const FAULT_TYPES = ['worker-kill', 'worker-pause', 'db-server-restart', 'db-restart', 'domain-outage', 'temporal-restart', 'broker-restart', 'relay-kill', 'pivot-cancel'];
+export const FAULT_TYPES = ['worker-kill', 'worker-pause', 'db-server-restart', 'db-restart', 'domain-outage', 'temporal-restart', 'broker-restart', 'relay-kill', 'pivot-cancel', 'api-restart'];
 /** Faults of the --ha run only (scripts/chaos/ha.mjs): processes die by SIGKILL and supervision brings them back. */
 export const HA_FAULT_TYPES = ['temporal-node-kill', 'api-kill', 'mariadb-kill', 'postgres-restart'];
 
@@ -73,6 +76,7 @@ export async function runFaults({ plan, stack, rec, load, target, budgetMs, gapM
       else if (type === 'temporal-restart') detail = await stack.restartTemporal(downMs);
       else if (type === 'broker-restart') detail = await stack.restartBroker(downMs);
       else if (type === 'relay-kill') detail = await stack.killRelay(on);
+      else if (type === 'api-restart') detail = await stack.restartApi(downMs);
       else if (type === 'pivot-cancel') detail = await cancelInPivot({ stack, load });
       else if (type === 'temporal-node-kill') detail = await stack.killTemporalNode();
       else if (type === 'api-kill') detail = await stack.killApi();

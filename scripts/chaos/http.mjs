@@ -1,6 +1,6 @@
 // The chaos run's HTTP client. Every answer is checked against the contract (/work/shared/API.md): a JSON envelope
 // `{ code, message, data, traceId }` whose code matches the HTTP status and whose traceId equals X-Request-Id. A 500,
-// a body that is not the envelope, or a network error (the API process is never killed) is a violation.
+// a body that is not the envelope, or a network error (outside an api-restart fault) is a violation.
 /* global AbortSignal, Headers */
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -38,7 +38,8 @@ export class Api {
       text = await res.text();
     } catch (err) {
       this.rec.httpStatus(route, 'network');
-      if (this.loadBalanced) return { status: 0, body: null, headers: new Headers() }; // judged once retried
+      // Behind the load balancer, or while the API is being restarted on purpose: judged once retried.
+      if (this.loadBalanced || this.rec.active.has('api-restart')) return { status: 0, body: null, headers: new Headers() };
       this.rec.violation('network-error', { route, error: `${err.name}: ${err.cause?.code ?? err.cause?.message ?? err.message}` });
       return { status: 0, body: null, headers: new Headers() };
     }

@@ -2,8 +2,9 @@
 // standard layout (scripts/lib/layout.mjs: A = ledger_0, orders, api; B = ledger_1, inventory, loyalty), each
 // restartable on its datadir and port; the Temporal dev server persisted to a SQLite file (restartable on the same file
 // and port); the migrations (`tsx src/migrate.ts up`); worker processes split per unit (WORKER_SERVE = flows, ledger,
-// inventory, orders, loyalty; several of some), started from a prebuilt workflow bundle so replacements start fast;
-// and one API process; a RabbitMQ node of its own (restartable on its directory and ports). Knows how to inflict each fault and how to tell that the stack recovered from it.
+// inventory, orders, loyalty, and dtm — the DTM coordinator's branch callers — when a run asks for it; several of some),
+// started from a prebuilt workflow bundle so replacements start fast; and one API process (killable and restarted on
+// its port); a RabbitMQ node of its own (restartable on its directory and ports). Knows how to inflict each fault and how to tell that the stack recovered from it.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,7 +20,7 @@ import { startRabbitMq, stopRabbitMq } from '../lib/rabbitmq.mjs';
 import { startTemporal } from '../lib/temporal-server.mjs';
 
 /** The worker units a process can serve (WORKER_SERVE), in start order. */
-export const UNITS = ['flows', 'ledger', 'inventory', 'orders', 'loyalty'];
+export const UNITS = ['flows', 'ledger', 'inventory', 'orders', 'loyalty', 'dtm'];
 
 /** Runs a command to completion without blocking the event loop; rejects with the tail of its output. */
 function run(command, args, { cwd, env }) {
@@ -33,9 +34,12 @@ function run(command, args, { cwd, env }) {
   });
 }
 
-/** `flows=2,ledger=2,inventory=1,…` or a number N (flows and ledger get N, the other units 1) → { unit: count }. */
-export function parseWorkerSpec(spec) {
-  const counts = { flows: 2, ledger: 2, inventory: 1, orders: 1, loyalty: 1 };
+/**
+ * `flows=2,ledger=2,inventory=1,…` or a number N (flows and ledger get N, the other units 1) → { unit: count }. The dtm
+ * unit has a worker only in a run with the DTM load (`dtm`), unless the spec names it.
+ */
+export function parseWorkerSpec(spec, { dtm = false } = {}) {
+  const counts = { flows: 2, ledger: 2, inventory: 1, orders: 1, loyalty: 1, dtm: dtm ? 1 : 0 };
   if (spec === undefined || spec === '') return counts;
   if (/^\d+$/.test(String(spec))) return { ...counts, flows: Number(spec), ledger: Number(spec) };
   for (const part of String(spec).split(',')) {
@@ -104,7 +108,7 @@ export class ChaosStack {
     this.apiPort = apiPort;
     const wanted = UNITS.flatMap((unit) => Array.from({ length: this.workerCounts[unit] ?? 0 }, () => unit));
     await Promise.all([this.startApi(apiPort), ...wanted.map((unit) => this.startWorker(unit))]);
-    const layout = UNITS.map((u) => `${u}×${this.workerCounts[u] ?? 0}`).join(' ');
+    const layout = UNITS.filter((u) => this.workerCounts[u]).map((u) => `${u}×${this.workerCounts[u]}`).join(' ');
     log.info(`chaos: stack up in ${((Date.now() - started) / 1000).toFixed(1)} s (API ${this.base}, workers ${layout}, logs in ${this.logDir})`);
   }
 
@@ -289,6 +293,20 @@ export class ChaosStack {
     await Promise.all(this.servers.map((s) => restartServer(s, { downMs })));
     for (const s of this.servers) this.watch(s.entry, `mariadb-${s.name}`);
     return { servers: this.servers.map((s) => s.name), downSeconds: (Date.now() - t) / 1000 };
+  }
+
+  /**
+   * SIGKILL the API process (requests in flight lose their answer), keep it down for `downMs`, start it again on the
+   * same port and wait until it is ready.
+   */
+  async restartApi(downMs) {
+    const old = this.api;
+    old.expectedExit = true;
+    const t = Date.now();
+    await stop(old, { signal: 'SIGKILL', graceMs: 5_000 });
+    await sleep(downMs);
+    await this.startApi(this.apiPort);
+    return { killed: old.name, downSeconds: (Date.now() - t) / 1000 };
   }
 
   /** SIGTERM the Temporal dev server, keep it down for `downMs`, start it again on the same SQLite file and port. */
