@@ -131,7 +131,7 @@ export const schema = z.object({
    */
   TRANSFER_BATCH_LINGER_MS: int(100, 0, 1000),
   /** Callers waiting (Prefer: wait) on this process's batches from which a new batch lingers for company. */
-  TRANSFER_BATCH_LINGER_FROM: int(16, 1, 100_000),
+  TRANSFER_BATCH_LINGER_FROM: int(4, 1, 100_000),
   /** Batch starts one API process has in flight at once (requests meanwhile gather in the next batch). */
   TRANSFER_BATCH_MAX_STARTING: int(1, 1, 64),
   /** The guarantee of a transfer whose request names none: saga, tcc or xa (see the README, "Choosing a guarantee"). */
